@@ -1,0 +1,70 @@
+"""The ``femcait`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from femcait.errors import StudyError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="femcait",
+        description="Nernst-Planck-Poisson simulation of charge-attachment induced transport.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="simulate a study and write its output folder")
+    run.add_argument("study", type=Path, help="study file (YAML)")
+    run.add_argument("--out", type=Path, help="output folder (default: results/<study name>)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _report(summary: dict) -> str:
+    def fmt(key: str, scale: float, unit: str) -> str:
+        value = summary.get(key)
+        return "n/a" if value is None else f"{value * scale:.4g} {unit}"
+
+    return (
+        f"front depth {fmt('front_depth_m', 1e9, 'nm')}, "
+        f"plateau {fmt('plateau_frac', 100, '%')} of n_bg, "
+        f"charge passed {fmt('charge_C_m2', 1, 'C/m^2')}, "
+        f"wall time {fmt('wall_s', 1, 's')}"
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``femcait run``: validate the study, then simulate it."""
+    from femcait.study import load_study
+
+    study = load_study(args.study)  # raises StudyError before anything is computed
+    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+    from mpi4py import MPI
+
+    from femcait.runner import run_study
+
+    comm = MPI.COMM_WORLD  # the command line owns the world; the library takes it from here
+    out = args.out or Path("results") / study.name
+    outcome = run_study(study, out, comm, show_progress=not args.quiet)
+    if comm.rank == 0:
+        status = "done" if outcome.ok else f"FAILED: {outcome.summary['reason']}"
+        print(f"{study.name}: {status}\n  {_report(outcome.summary)}\n  output: {outcome.folder}")
+        for warning in outcome.summary["warnings"]:
+            print(f"  warning: {warning}")
+    return 0 if outcome.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return run_command(args)
+    except StudyError as error:
+        print(f"femcait: error in study file:\n{error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The 1D mesh: graded geometrically from the bombarded front into the bulk.
+
+Three zones, from the front surface (x = 0) to the back electrode (x = L):
+cells grow from ``first_cell`` (a fraction of the Debye length) by ``growth`` until they
+reach ``fine_cell``; they stay at ``fine_cell`` down to ``fine_depth``, where the
+replacement profile forms; then they grow by ``growth`` again until the back electrode.
+All lengths here are in the nondimensional length unit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import basix.ufl
+import numpy as np
+import ufl
+from dolfinx import mesh as dmesh
+from mpi4py import MPI
+
+from femcait.scales import Scales
+from femcait.study import Study
+
+FIRST_CELL_DEBYE_FRACTION = 0.5
+"""Automatic first cell: this fraction of the Debye length."""
+
+FINE_DEPTH_SAFETY = 2.0
+"""Automatic fine zone: this multiple of the estimated final front depth (plus 20 l)."""
+
+
+def graded_nodes(
+    length: float, first_cell: float, fine_cell: float, fine_depth: float, growth: float
+) -> np.ndarray:
+    """Node coordinates of the three-zone graded mesh of [0, length], increasing."""
+    if not 0 < first_cell <= fine_cell < length or growth <= 1:
+        raise ValueError(
+            f"need 0 < first_cell ({first_cell}) <= fine_cell ({fine_cell}) < length "
+            f"({length}) and growth ({growth}) > 1"
+        )
+    x = [0.0]
+    h = first_cell
+    while h < fine_cell and x[-1] < fine_depth:
+        x.append(x[-1] + h)
+        h *= growth
+    h = fine_cell
+    while x[-1] + h <= min(fine_depth, length):
+        x.append(x[-1] + h)
+    while x[-1] + h * growth < length:
+        h *= growth
+        x.append(x[-1] + h)
+    if length - x[-1] < 0.5 * h and len(x) > 1:
+        x.pop()  # merge a sliver into the last cell
+    x.append(length)
+    return np.asarray(x)
+
+
+def estimated_front_depth(study: Study, scales: Scales) -> float:
+    """Rough final front depth (nondimensional) for sizing the fine zone.
+
+    Potentiostatic: the surface potential drives the ions through the replaced zone
+    (the beam species at its D) in series with the bulk (the native species at D_ref),
+    both at density n_bg: d^2 / (2 D_beam) + L d / D_native = U t. Galvanostatic: the
+    charge passed, j t / (e n_bg).
+    """
+    exp = study.experiment
+    t = exp.duration / scales.time_s
+    if exp.mode == "galvanostatic":
+        flux = exp.current_density / (scales.flux_m2_s * 1.602176634e-19)
+        return flux * t
+    beam = study.species[exp.beam].diffusion
+    D_beam = (beam.D_bulk if beam.law == "sed" else beam.D) / scales.diffusivity_m2_s
+    L = study.glass.thickness / scales.length_m
+    U = abs(exp.surface_potential) / scales.thermal_voltage_V
+    a, b, c = 1 / (2 * D_beam), L, -U * t
+    return (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+
+
+def resolved_mesh_settings(study: Study, scales: Scales) -> dict[str, float]:
+    """The mesh parameters (nondimensional), with the automatic ones filled in."""
+    m = study.mesh
+    length = study.glass.thickness / scales.length_m
+    debye = scales.debye_length_m / scales.length_m
+    fine_cell = m.fine_cell / scales.length_m
+    first_cell = (
+        m.first_cell / scales.length_m
+        if m.first_cell is not None
+        else min(FIRST_CELL_DEBYE_FRACTION * debye, fine_cell)
+    )
+    if m.fine_depth is not None:
+        fine_depth = m.fine_depth / scales.length_m
+    else:
+        fine_depth = FINE_DEPTH_SAFETY * estimated_front_depth(study, scales) + 20.0
+    return {
+        "length": length,
+        "first_cell": first_cell,
+        "fine_cell": fine_cell,
+        "fine_depth": min(fine_depth, length),
+        "growth": m.growth,
+    }
+
+
+def create_interval_mesh(comm: MPI.Comm, nodes: np.ndarray) -> dmesh.Mesh:
+    """A distributed dolfinx interval mesh with the given (rank-0) node coordinates."""
+    if comm.rank == 0:
+        x = np.asarray(nodes, dtype=np.float64).reshape(-1, 1)
+        cells = np.stack([np.arange(len(x) - 1), np.arange(1, len(x))], axis=1)
+    else:
+        x = np.zeros((0, 1))
+        cells = np.zeros((0, 2), dtype=np.int64)
+    element = ufl.Mesh(basix.ufl.element("Lagrange", "interval", 1, shape=(1,)))
+    return dmesh.create_mesh(comm, cells.astype(np.int64), element, x)

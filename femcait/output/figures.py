@@ -1,0 +1,67 @@
+"""PNG figures of a run, in the style of the reference paper's Figs. 1 and 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from femcait.sed import NUMPY_OPS, SEDDiffusion
+
+_NATIVE_STYLE = {"color": "tab:blue"}
+_FOREIGN_COLOURS = ["tab:red", "tab:orange", "tab:purple", "tab:brown"]
+
+
+def plot_profiles(
+    path: Path,
+    profiles: list,
+    native: str,
+    foreign: list[str],
+    front_depth_m: float,
+    title: str,
+) -> None:
+    """Native and foreign fractions vs depth at the output times (cf. paper Fig. 1)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    shades = np.linspace(0.35, 1.0, max(len(profiles), 1))
+    for alpha, p in zip(shades, profiles, strict=False):
+        depth_nm = p.depth_m * 1e9
+        label = f"{p.time_s:g} s"
+        ax.plot(
+            depth_nm, p.fractions[native], alpha=alpha, label=f"{native}+ {label}", **_NATIVE_STYLE
+        )
+        for colour, name in zip(_FOREIGN_COLOURS, foreign, strict=False):
+            ax.plot(
+                depth_nm, p.fractions[name], alpha=alpha, color=colour, label=f"{name}+ {label}"
+            )
+    limit = 1.6 * front_depth_m * 1e9 if np.isfinite(front_depth_m) and front_depth_m > 0 else 200.0
+    ax.set_xlim(0, max(limit, 5.0))
+    ax.set_ylim(-0.02, 1.1)
+    ax.set_xlabel("depth / nm")
+    ax.set_ylabel("n / n_bg")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_diffusion(
+    path: Path, laws: dict[str, object], D_ref_m2_s: float, c_min: float = 1e-6
+) -> None:
+    """D(n) of every species vs n / n_bg on a log scale (cf. paper Fig. 2)."""
+    c = np.logspace(np.log10(c_min), 0, 400)
+    fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
+    for name, law in laws.items():
+        D = np.broadcast_to(law(c, NUMPY_OPS), c.shape) * D_ref_m2_s
+        style = "-" if isinstance(law, SEDDiffusion) else "--"
+        ax.semilogy(c, D, style, label=f"D({name}+)")
+    ax.set_xlabel("n / n_bg")
+    ax.set_ylabel("D / (m$^2$ s$^{-1}$)")
+    ax.set_xlim(0, 1)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,48 @@
+"""A run folder that appears complete or not at all.
+
+Everything is written into a hidden temporary sibling of the target folder; `commit`
+moves it into place (replacing an older run of the same name only at that moment), so an
+interrupted or failed run never leaves a half-written folder under the target name.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from mpi4py import MPI
+
+
+class RunFolder:
+    """Temporary folder for a run, committed atomically to ``target``."""
+
+    def __init__(self, target: Path, comm: MPI.Comm) -> None:
+        self.target = Path(target).resolve()
+        self.comm = comm
+        path = None
+        if comm.rank == 0:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            path = self.target.parent / f".{self.target.name}.partial-{uuid.uuid4().hex[:8]}"
+            path.mkdir()
+        self.path: Path = comm.bcast(path, root=0)
+
+    def commit(self) -> Path:
+        """Move the finished run into place; an older run there is replaced."""
+        self.comm.barrier()
+        if self.comm.rank == 0:
+            old = None
+            if self.target.exists():
+                old = self.target.parent / f".{self.target.name}.old-{uuid.uuid4().hex[:8]}"
+                self.target.rename(old)
+            self.path.rename(self.target)
+            if old is not None:
+                shutil.rmtree(old)
+        self.comm.barrier()
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the temporary folder (the target is left untouched)."""
+        self.comm.barrier()
+        if self.comm.rank == 0:
+            shutil.rmtree(self.path, ignore_errors=True)

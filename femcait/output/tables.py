@@ -1,0 +1,68 @@
+"""CSV and JSON tables of a run: profiles (long format), time series, summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe value: NaN and infinities become None, NumPy scalars plain Python."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Pretty JSON with NaN written as null."""
+    path.write_text(json.dumps(_clean(data), indent=2) + "\n")
+
+
+class CsvTable:
+    """A CSV file written row by row, its columns fixed by the first row."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = None
+        self._writer: csv.DictWriter | None = None
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Write one row (opens the file and writes the header on the first call)."""
+        if self._writer is None:
+            self._file = self.path.open("w", newline="")
+            self._writer = csv.DictWriter(self._file, fieldnames=list(row))
+            self._writer.writeheader()
+        self._writer.writerow({k: _format(v) for k, v in row.items()})
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._file is not None:
+            self._file.close()
+
+
+def _format(value: Any) -> Any:
+    return repr(float(value)) if isinstance(value, float | np.floating) else value
+
+
+def profile_rows(
+    time_s: float, depth_m: np.ndarray, fractions: dict[str, np.ndarray], phi_V: np.ndarray
+) -> Iterable[dict[str, float]]:
+    """Long-format rows of one profile: time_s, depth_m, <species>_frac..., phi_V."""
+    names: Sequence[str] = list(fractions)
+    for j, x in enumerate(depth_m):
+        row = {"time_s": time_s, "depth_m": float(x)}
+        row.update({f"{n}_frac": float(fractions[n][j]) for n in names})
+        row["phi_V"] = float(phi_V[j])
+        yield row

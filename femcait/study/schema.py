@@ -1,0 +1,348 @@
+"""The study schema: pydantic models of a validated CAIT study, every quantity in SI units.
+
+Physics and symbols follow MODEL.md: x = 0 is the bombarded front, x = L the back
+electrode; n_bg is the initial native density, which equals the fixed background charge.
+"""
+
+import re
+from itertools import pairwise
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from femcait.study.units import (
+    ELEMENTARY_CHARGE,
+    NonNegativeLength,
+    Number,
+    PositiveCurrentDensity,
+    PositiveDiffusivity,
+    PositiveEnergy,
+    PositiveLength,
+    PositiveNumber,
+    PositiveNumberDensity,
+    PositiveTemperature,
+    PositiveTime,
+    Voltage,
+    format_value,
+    invalid,
+)
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _g(value: float) -> str:
+    """Format an SI float compactly for messages."""
+    return f"{value:.12g}"
+
+
+class _Section(BaseModel):
+    """Base of the study models: unknown keys are errors and instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Glass(_Section):
+    """The glass plate between the bombarded front (x = 0) and the back electrode (x = L)."""
+
+    thickness: PositiveLength
+    """Plate thickness L in m."""
+    temperature: PositiveTemperature = 300.0
+    """Temperature T in K."""
+    n_bg: PositiveNumberDensity
+    """Initial native ion density = fixed negative background charge density / e, in m^-3."""
+    eps_r: PositiveNumber
+    """Relative permittivity."""
+
+
+class GaussianSED(_Section):
+    """A Gaussian site energy distribution of the native ions, given by its FWHM."""
+
+    shape: Literal["gaussian"]
+    """Discriminator of the SED shape."""
+    fwhm: PositiveEnergy
+    """Full width at half maximum in J."""
+    vacancy_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.10
+    """Fraction of sites empty at n = n_bg: N_sites = n_bg / (1 - vacancy_fraction)."""
+
+    @property
+    def fwhm_eV(self) -> float:
+        """Full width at half maximum in eV."""
+        return self.fwhm / ELEMENTARY_CHARGE
+
+
+SED = Annotated[GaussianSED, Field(discriminator="shape")]
+"""A site energy distribution; a discriminated union on "shape" once more shapes exist."""
+
+
+class SEDDiffusion(_Section):
+    """Concentration-dependent D(n) = D_bulk exp((E_F(n) - E_F(n_bg)) / kT) from an SED."""
+
+    law: Literal["sed"]
+    """Discriminator of the diffusion law."""
+    D_bulk: PositiveDiffusivity
+    """D at n = n_bg, in m^2/s."""
+    sed: SED
+    """The site energy distribution."""
+    n_min_frac: Annotated[Number, Field(gt=0, lt=1)] = 1e-6
+    """Below n = n_min_frac * n_bg, D is held at its value there."""
+    above_bulk: Literal["clamp", "fill"] = "clamp"
+    """For n > n_bg: hold D at D_bulk ("clamp") or keep filling the SED ("fill")."""
+
+
+class ConstantDiffusion(_Section):
+    """A constant diffusion coefficient."""
+
+    law: Literal["constant"]
+    """Discriminator of the diffusion law."""
+    D: PositiveDiffusivity
+    """Diffusion coefficient in m^2/s."""
+
+
+Diffusion = Annotated[SEDDiffusion | ConstantDiffusion, Field(discriminator="law")]
+"""A diffusion law, chosen by the key "law"."""
+
+
+class Species(_Section):
+    """A mobile ion species."""
+
+    role: Literal["native", "foreign"]
+    """"native": initially at n_bg in the glass; "foreign": brought in by the beam."""
+    charge: Annotated[int, Strict()]
+    """Charge number z."""
+    diffusion: Diffusion
+    """Its (effective) diffusion coefficient."""
+
+    @field_validator("charge")
+    @classmethod
+    def _nonzero(cls, charge: int) -> int:
+        if charge == 0:
+            raise invalid("got 0, must be a nonzero integer")
+        return charge
+
+
+class Experiment(_Section):
+    """The CAIT experiment: the beam and how long it runs."""
+
+    beam: str
+    """Name of the foreign species in the beam."""
+    mode: Literal["potentiostatic", "galvanostatic"] = "potentiostatic"
+    """Prescribe the surface potential (potentiostatic) or the beam current (galvanostatic)."""
+    surface_potential: Voltage | None = None
+    """Front surface potential U_s in V; required iff potentiostatic."""
+    current_density: PositiveCurrentDensity | None = None
+    """Beam current density j in A/m^2; required iff galvanostatic."""
+    front_density: PositiveNumberDensity | None = None
+    """Foreign density n_s at the front in m^-3; null means n_bg (resolved by `Study`)."""
+    duration: PositiveTime
+    """Duration of the bombardment in s."""
+    output_times: Annotated[list[PositiveTime], Field(validate_default=True)] = []
+    """Times of the output profiles in s; the duration is appended if missing."""
+
+    @field_validator("output_times")
+    @classmethod
+    def _resolve_output_times(cls, times: list[float], info: ValidationInfo) -> list[float]:
+        duration = info.data.get("duration")
+        if duration is None:
+            return times
+        for index, (earlier, later) in enumerate(pairwise(times), start=1):
+            if later <= earlier:
+                raise invalid(
+                    f"got {_g(later)} s after {_g(earlier)} s, must be strictly increasing",
+                    str(index),
+                )
+        for index, time in enumerate(times):
+            if time > duration:
+                raise invalid(
+                    f"got {_g(time)} s, must be <= duration ({_g(duration)} s)", str(index)
+                )
+        if not times or times[-1] < duration:
+            return [*times, duration]
+        return times
+
+    @model_validator(mode="after")
+    def _check_mode(self) -> Self:
+        units = {"surface_potential": "V", "current_density": "A/m^2"}
+        required, excluded = ("surface_potential", "current_density")
+        if self.mode == "galvanostatic":
+            required, excluded = excluded, required
+        if getattr(self, required) is None:
+            raise invalid(f"missing required key (mode is {self.mode!r})", required)
+        value = getattr(self, excluded)
+        if value is not None:
+            raise invalid(
+                f"got {_g(value)} {units[excluded]}, must be null or absent "
+                f"when mode is {self.mode!r}",
+                excluded,
+            )
+        return self
+
+
+class MeshSettings(_Section):
+    """The 1D mesh, graded geometrically from the front into the bulk."""
+
+    length_unit: PositiveLength = 1e-9
+    """Length scale of the nondimensional equations, in m."""
+    first_cell: PositiveLength | None = None
+    """Size of the cell at the front in m; null: chosen to resolve the Debye length."""
+    fine_cell: PositiveLength = 0.25e-9
+    """Cell size in the zone where the profiles form, in m."""
+    fine_depth: PositiveLength | None = None
+    """Depth of that zone in m; null: automatic."""
+    growth: Annotated[Number, Field(gt=1, le=2)] = 1.08
+    """Ratio of neighbouring cell sizes beyond the fine zone."""
+
+
+class TimeSettings(_Section):
+    """Adaptive time stepping."""
+
+    scheme: Literal["bdf2", "euler"] = "bdf2"
+    """Time discretisation."""
+    dt_initial: PositiveTime | None = None
+    """First time step in s; null: automatic."""
+    dt_min: PositiveTime | None = None
+    """Smallest time step in s (Newton failing there is an error); null: automatic."""
+    dt_max: PositiveTime | None = None
+    """Largest time step in s; null: automatic."""
+    tolerance: PositiveNumber = 1e-3
+    """Local error tolerance on n / n_bg."""
+    max_growth: Annotated[Number, Field(gt=1, le=5)] = 2.0
+    """Largest ratio of consecutive time steps."""
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Self:
+        pairs = (("dt_min", "dt_initial"), ("dt_initial", "dt_max"), ("dt_min", "dt_max"))
+        for lower, upper in pairs:
+            low, high = getattr(self, lower), getattr(self, upper)
+            if low is not None and high is not None and high < low:
+                raise invalid(f"got {_g(high)} s, must be >= {lower} ({_g(low)} s)", upper)
+        return self
+
+
+def _petsc_value(value: Any) -> Any:
+    """Accept only text, numbers and booleans as PETSc option values."""
+    if not isinstance(value, str | int | float):
+        raise invalid(f"got {format_value(value)}, expected a text, number or boolean value")
+    return value
+
+
+class SolverSettings(_Section):
+    """Nonlinear and linear solvers."""
+
+    petsc_options: dict[
+        str, Annotated[str | int | float | bool, BeforeValidator(_petsc_value)]
+    ] = {}
+    """PETSc options merged over femcait's defaults, e.g. {ksp_type: preonly}."""
+    max_newton_iterations: Annotated[int, Strict(), Field(ge=1)] = 15
+    """Newton iterations before a step is rolled back and retried with a smaller dt."""
+
+
+class OutputSettings(_Section):
+    """Derived quantities and field output."""
+
+    plateau_min_depth: NonNegativeLength = 2e-9
+    """The native plateau level is evaluated deeper than this, in m."""
+    imbalance_exclusion_depth: NonNegativeLength = 1e-9
+    """The charge imbalance is reported without this layer at the front, in m."""
+    vtx: Annotated[bool, Strict()] = False
+    """Also write fields in VTX format (XDMF is always written)."""
+
+
+class Study(_Section):
+    """A complete, validated CAIT study; every quantity is an SI float."""
+
+    name: str
+    """Study name: letters, digits, '_', '.' and '-'."""
+    description: str = ""
+    """Free text."""
+    glass: Glass
+    species: Annotated[dict[str, Species], Field(min_length=2)]
+    """Mobile species by name, in file order: exactly one native, the others foreign."""
+    experiment: Experiment
+    mesh: MeshSettings = MeshSettings()
+    time: TimeSettings = TimeSettings()
+    solver: SolverSettings = SolverSettings()
+    output: OutputSettings = OutputSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        if not _NAME.fullmatch(name):
+            raise invalid(f"got {name!r}, must contain only letters, digits, '_', '.' and '-'")
+        return name
+
+    @field_validator("mesh", "time", "solver", "output", mode="before")
+    @classmethod
+    def _empty_section(cls, value: Any) -> Any:
+        """An empty section (`mesh:` with nothing below) means all defaults."""
+        return {} if value is None else value
+
+    @field_validator("species")
+    @classmethod
+    def _check_species(cls, species: dict[str, Species]) -> dict[str, Species]:
+        native = None
+        for name, item in species.items():
+            if not name.isidentifier():
+                raise invalid(
+                    f"got species name {name!r}, must be an identifier "
+                    "(letters, digits and '_', not starting with a digit)",
+                    name,
+                )
+            if item.role == "native":
+                if native is not None:
+                    raise invalid(
+                        f"got 'native', but {native} is already the native species; "
+                        "exactly one species must be native",
+                        f"{name}.role",
+                    )
+                native = name
+        if native is None:
+            raise invalid("no species has role 'native'; exactly one must")
+        return species
+
+    @field_validator("experiment")
+    @classmethod
+    def _resolve_experiment(cls, experiment: Experiment, info: ValidationInfo) -> Experiment:
+        species: dict[str, Species] | None = info.data.get("species")
+        if species is not None:
+            foreign = ", ".join(name for name, s in species.items() if s.role == "foreign")
+            if experiment.beam not in species:
+                raise invalid(
+                    f"got {experiment.beam!r}, must name a foreign species ({foreign})", "beam"
+                )
+            if species[experiment.beam].role != "foreign":
+                raise invalid(
+                    f"got {experiment.beam!r}, a native species; the beam must be a "
+                    f"foreign species ({foreign})",
+                    "beam",
+                )
+        glass: Glass | None = info.data.get("glass")
+        if glass is not None and experiment.front_density is None:
+            experiment = experiment.model_copy(update={"front_density": glass.n_bg})
+        return experiment
+
+    @property
+    def native(self) -> str:
+        """Name of the native species."""
+        return next(name for name, s in self.species.items() if s.role == "native")
+
+    @property
+    def foreign(self) -> list[str]:
+        """Names of the foreign species, in file order."""
+        return [name for name, s in self.species.items() if s.role == "foreign"]
+
+    def to_resolved_dict(self) -> dict[str, Any]:
+        """All parameters as a JSON-able dict of SI floats, defaults and resolved values filled in.
+
+        Automatic settings (null in the file) stay null. Validating the dict again gives an
+        equal `Study`.
+        """
+        return self.model_dump(mode="json")

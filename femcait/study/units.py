@@ -1,0 +1,136 @@
+"""Physical quantities in study files: parsing with pint and conversion to SI floats.
+
+A value is either a bare number, taken as SI, or a string with units such as "100 um",
+"0.25 eV" or "1.4e28 m^-3". Strings holding a bare number ("1.4e28", which YAML reads as
+text) are SI numbers too. Energies convert to joules, temperatures to kelvin.
+"""
+
+import math
+from decimal import Decimal
+from typing import Annotated, Any
+
+import pint
+from pydantic import BeforeValidator, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+ureg = pint.UnitRegistry(non_int_type=Decimal)
+"""The unit registry. Decimal arithmetic keeps decimal prefixes exact ("100 um" -> 1e-4 m)."""
+
+ELEMENTARY_CHARGE = 1.602176634e-19
+"""Elementary charge in C (exact in the SI); also the size of 1 eV in J."""
+
+ERROR_TYPE = "femcait_invalid"
+"""Pydantic error type of femcait's own validation errors (see `invalid`)."""
+
+_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "dimensionless": ("a number", ""),
+    "[length]": ("a length", "100 um"),
+    "[time]": ("a time", "3 h"),
+    "[electric_potential]": ("a voltage", "5 V"),
+    "[energy]": ("an energy", "0.25 eV"),
+    "[temperature]": ("a temperature", "300 K"),
+    "1/[length]**3": ("a number density", "1.4e28 m^-3"),
+    "[length]**2/[time]": ("a diffusion coefficient", "2.6e-21 m^2/s"),
+    "[current]/[length]**2": ("a current density", "10 uA/cm^2"),
+}
+
+
+class UnitError(ValueError):
+    """A value that is not a finite quantity of the expected dimension."""
+
+    def __init__(self, key: str, detail: str) -> None:
+        super().__init__(f"{key}: {detail}")
+        self.key = key
+        self.detail = detail
+
+
+def format_value(value: object) -> str:
+    """Show a user-supplied value the way it reads in a YAML file (shortened if long)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, dict):
+        text = "a mapping"
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def invalid(detail: str, path: str = "") -> PydanticCustomError:
+    """A validation error with a readable message; `path` extends the error's key path."""
+    return PydanticCustomError(ERROR_TYPE, "{detail}", {"detail": detail, "path": path})
+
+
+def to_si(value: object, dimension: str, key: str) -> float:
+    """Convert `value` to an SI float after checking its pint `dimension`.
+
+    `value` is an int or float (taken as SI) or a string with units, e.g. "100 um";
+    `dimension` is a pint dimensionality such as "[length]" or "1/[length]**3";
+    `key` names the value in error messages. Raises `UnitError` (a ValueError) for
+    booleans, other types, unknown units, a wrong dimension or a non-finite result.
+    """
+    noun, example = _DESCRIPTIONS.get(dimension, (f"a quantity of dimension {dimension}", ""))
+    expected = f"got {format_value(value)}, expected {noun}"
+    if example:
+        expected += f" (e.g. '{example}')"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise UnitError(key, expected)
+    if isinstance(value, str):
+        try:
+            magnitude = float(value)
+        except ValueError:
+            magnitude = _parse(value, dimension, key, expected)
+    else:
+        magnitude = float(value)
+    if not math.isfinite(magnitude):
+        raise UnitError(key, f"got {format_value(value)}, must be a finite number")
+    return magnitude
+
+
+def _parse(text: str, dimension: str, key: str, expected: str) -> float:
+    """Parse a string with units and return its SI magnitude."""
+    if not text.strip():
+        raise UnitError(key, expected)
+    try:
+        quantity = ureg.Quantity(text)
+        if quantity.dimensionality != ureg.get_dimensionality(dimension):
+            raise UnitError(key, expected)
+        return float(quantity.to_base_units().magnitude)
+    except UnitError:
+        raise
+    except Exception:  # pint raises many kinds of errors on malformed text
+        raise UnitError(key, expected) from None
+
+
+def _quantity(dimension: str) -> BeforeValidator:
+    """A pydantic validator that converts a field's value with `to_si`."""
+
+    def validate(value: Any, info: ValidationInfo) -> float:
+        try:
+            return to_si(value, dimension, info.field_name or "value")
+        except UnitError as exc:
+            raise invalid(exc.detail) from None
+
+    return BeforeValidator(validate)
+
+
+Number = Annotated[float, _quantity("dimensionless")]
+Length = Annotated[float, _quantity("[length]")]
+Time = Annotated[float, _quantity("[time]")]
+Voltage = Annotated[float, _quantity("[electric_potential]")]
+Energy = Annotated[float, _quantity("[energy]")]
+Temperature = Annotated[float, _quantity("[temperature]")]
+NumberDensity = Annotated[float, _quantity("1/[length]**3")]
+Diffusivity = Annotated[float, _quantity("[length]**2/[time]")]
+CurrentDensity = Annotated[float, _quantity("[current]/[length]**2")]
+
+PositiveNumber = Annotated[Number, Field(gt=0)]
+PositiveLength = Annotated[Length, Field(gt=0)]
+NonNegativeLength = Annotated[Length, Field(ge=0)]
+PositiveTime = Annotated[Time, Field(gt=0)]
+PositiveEnergy = Annotated[Energy, Field(gt=0)]
+PositiveTemperature = Annotated[Temperature, Field(gt=0)]
+PositiveNumberDensity = Annotated[NumberDensity, Field(gt=0)]
+PositiveDiffusivity = Annotated[Diffusivity, Field(gt=0)]
+PositiveCurrentDensity = Annotated[CurrentDensity, Field(gt=0)]
