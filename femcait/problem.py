@@ -159,7 +159,8 @@ class TransportProblem:
         for i, f in enumerate(values):
             self.w.sub(i).interpolate(f)
         self.w.x.scatter_forward()
-        fem.set_bc(self.w.x.array, self.boundaries.dirichlet)
+        for bc in self.boundaries.dirichlet:
+            bc.set(self.w.x.array)
         self.w_old.x.array[:] = self.w.x.array
         self.w_older.x.array[:] = self.w.x.array
 

@@ -49,8 +49,11 @@ class StepController:
         """The step to try from t: the current dt, shortened to land on the next output."""
         target = next((o for o in self.output_times if o > t * (1 + 1e-12)), self.t_end)
         remaining = target - t
-        # avoid a sliver step just before an output time
-        return remaining if self.dt > 0.8 * remaining else self.dt
+        if self.dt >= remaining:
+            return remaining
+        if remaining < 1.25 * self.dt:
+            return 0.5 * remaining  # two even steps rather than one and a sliver
+        return self.dt
 
     def order(self, history: int) -> int:
         """Scheme order usable with ``history`` accepted states (BDF2 needs two)."""
