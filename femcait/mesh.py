@@ -2,8 +2,9 @@
 
 Three zones, from the front surface (x = 0) to the back electrode (x = L):
 cells grow from ``first_cell`` (a fraction of the Debye length) by ``growth`` until they
-reach ``fine_cell``; they stay at ``fine_cell`` down to ``fine_depth``, where the
-replacement profile forms; then they grow by ``growth`` again until the back electrode.
+reach ``fine_cell``; from there they grow only slowly (by ``fine_growth``, the front
+widens as it slows down) to ``fine_depth``, where the replacement profile forms; then
+they grow by ``growth`` again until the back electrode.
 All lengths here are in the nondimensional length unit.
 """
 
@@ -28,7 +29,12 @@ FINE_DEPTH_SAFETY = 2.0
 
 
 def graded_nodes(
-    length: float, first_cell: float, fine_cell: float, fine_depth: float, growth: float
+    length: float,
+    first_cell: float,
+    fine_cell: float,
+    fine_depth: float,
+    growth: float,
+    fine_growth: float = 1.0,
 ) -> np.ndarray:
     """Node coordinates of the three-zone graded mesh of [0, length], increasing."""
     if not 0 < first_cell <= fine_cell < length or growth <= 1:
@@ -44,6 +50,7 @@ def graded_nodes(
     h = fine_cell
     while x[-1] + h <= min(fine_depth, length):
         x.append(x[-1] + h)
+        h *= fine_growth
     while x[-1] + h * growth < length:
         h *= growth
         x.append(x[-1] + h)
@@ -95,6 +102,7 @@ def resolved_mesh_settings(study: Study, scales: Scales) -> dict[str, float]:
         "fine_cell": fine_cell,
         "fine_depth": min(fine_depth, length),
         "growth": m.growth,
+        "fine_growth": m.fine_growth,
     }
 
 

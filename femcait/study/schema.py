@@ -198,7 +198,9 @@ class MeshSettings(_Section):
     fine_depth: PositiveLength | None = None
     """Depth of that zone in m; null: automatic."""
     growth: Annotated[Number, Field(gt=1, le=2)] = 1.08
-    """Ratio of neighbouring cell sizes beyond the fine zone."""
+    """Size ratio of neighbouring cells in the bulk (and from the first cell up)."""
+    fine_growth: Annotated[Number, Field(ge=1, le=1.1)] = 1.005
+    """Size ratio of neighbouring cells inside the fine zone (1: uniform)."""
 
 
 class TimeSettings(_Section):
@@ -212,7 +214,7 @@ class TimeSettings(_Section):
     """Smallest time step in s (Newton failing there is an error); null: automatic."""
     dt_max: PositiveTime | None = None
     """Largest time step in s; null: automatic."""
-    tolerance: PositiveNumber = 1e-3
+    tolerance: PositiveNumber = 3e-3
     """Local error tolerance on n / n_bg."""
     max_growth: Annotated[Number, Field(gt=1, le=5)] = 2.0
     """Largest ratio of consecutive time steps."""

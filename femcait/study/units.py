@@ -5,6 +5,7 @@ A value is either a bare number, taken as SI, or a string with units such as "10
 text) are SI numbers too. Energies convert to joules, temperatures to kelvin.
 """
 
+import functools
 import math
 from decimal import Decimal
 from typing import Annotated, Any
@@ -13,8 +14,16 @@ import pint
 from pydantic import BeforeValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-ureg = pint.UnitRegistry(non_int_type=Decimal)
-"""The unit registry. Decimal arithmetic keeps decimal prefixes exact ("100 um" -> 1e-4 m)."""
+
+@functools.cache
+def unit_registry() -> pint.UnitRegistry:
+    """The unit registry, built on first use (bare numbers never need it).
+
+    Decimal arithmetic keeps decimal prefixes exact ("100 um" -> 1e-4 m). Pint's parsed
+    definitions are cached in the user cache folder: 0.05 s instead of 0.4 s per start.
+    """
+    return pint.UnitRegistry(non_int_type=Decimal, cache_folder=":auto:")
+
 
 ELEMENTARY_CHARGE = 1.602176634e-19
 """Elementary charge in C (exact in the SI); also the size of 1 eV in J."""
@@ -93,6 +102,7 @@ def _parse(text: str, dimension: str, key: str, expected: str) -> float:
     if not text.strip():
         raise UnitError(key, expected)
     try:
+        ureg = unit_registry()
         quantity = ureg.Quantity(text)
         if quantity.dimensionality != ureg.get_dimensionality(dimension):
             raise UnitError(key, expected)

@@ -76,8 +76,9 @@ def test_defaults_of_optional_sections() -> None:
     assert study.mesh.fine_cell == 0.25e-9
     assert study.mesh.first_cell is None
     assert study.mesh.growth == 1.08
+    assert study.mesh.fine_growth == 1.005
     assert study.time.scheme == "bdf2"
-    assert study.time.tolerance == 1e-3
+    assert study.time.tolerance == 3e-3
     assert study.time.max_growth == 2.0
     assert study.solver.petsc_options == {}
     assert study.solver.max_newton_iterations == 15
