@@ -64,9 +64,13 @@ $(STAMP): pyproject.toml
 run: venv
 	$(VENV)/bin/femcait run $(STUDY) --out $(OUT)
 
+# tests that run in-process also run on two MPI ranks (the others start femcait themselves)
+MPI_TESTS := tests/verification/test_mms.py tests/unit/test_sed_gaussian.py
+
 test: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mpiexec -n 2 $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(MPI_TESTS)
 	$(VENV)/bin/python -m pytest -q
 
 paraview:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from femcait import interruption
 from femcait.errors import StudyError
 
 
@@ -47,6 +48,9 @@ def run_command(args: argparse.Namespace) -> int:
 
     comm = MPI.COMM_WORLD  # the command line owns the world; the library takes it from here
     out = args.out or Path("results") / study.name
+    # after PETSc's start-up (it installs its own handlers), so that a batch scheduler's
+    # SIGTERM unwinds like Ctrl-C and leaves no half-written output
+    interruption.install()
     outcome = run_study(study, out, comm, show_progress=not args.quiet)
     if comm.rank == 0:
         status = "done" if outcome.ok else f"FAILED: {outcome.summary['reason']}"
@@ -64,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except StudyError as error:
         print(f"femcait: error in study file:\n{error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("femcait: interrupted; the output folder was left as it was", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

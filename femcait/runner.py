@@ -35,10 +35,23 @@ class RunOutcome:
 
 
 def run_study(study: Study, out: Path, comm: MPI.Comm, show_progress: bool = True) -> RunOutcome:
-    """Simulate ``study`` and write its output folder ``out`` (committed atomically)."""
+    """Simulate ``study`` and write its output folder ``out`` (committed atomically).
+
+    A run that ends in a solver failure is still written (status "failed" with the
+    reason); one interrupted by anything else (Ctrl-C, a crash) leaves ``out`` as it was.
+    """
     start = time.perf_counter()
     simulation = Simulation(study, comm)
     folder = RunFolder(out, comm)
+    try:
+        return _run_into(simulation, folder, start, show_progress)
+    except BaseException:
+        folder.discard()
+        raise
+
+
+def _run_into(simulation: Simulation, folder: RunFolder, start: float, show_progress: bool):
+    study, comm = simulation.study, simulation.comm
     rank0 = comm.rank == 0
     names = simulation.names
     fields = FieldWriter(

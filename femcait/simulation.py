@@ -16,6 +16,7 @@ import numpy as np
 from mpi4py import MPI
 from scipy import constants
 
+from femcait import interruption
 from femcait.boundary import CAITConditions, cait_boundaries, tag_ends
 from femcait.forms import SpeciesTerms
 from femcait.mesh import create_interval_mesh, graded_nodes, resolved_mesh_settings
@@ -237,6 +238,7 @@ class Simulation:
         if on_output is not None and 0.0 in outputs:
             on_output(0.0, self.gather_profile(0.0))
         while t < t_end * (1 - 1e-12):
+            interruption.check(self.comm)
             dt = control.next_step(t)
             order = control.order(len(states) - 1)
             guess = None

@@ -42,7 +42,6 @@ class RunFolder:
         return self.target
 
     def discard(self) -> None:
-        """Remove the temporary folder (the target is left untouched)."""
-        self.comm.barrier()
+        """Remove the temporary folder (the target is left untouched); not collective."""
         if self.comm.rank == 0:
             shutil.rmtree(self.path, ignore_errors=True)
