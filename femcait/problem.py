@@ -110,6 +110,7 @@ class TransportProblem:
         self._residual_vector = self._nonlinear.b.duplicate()
         dxl = lumped_dx(mesh)
         unknowns = ufl.split(self.w)
+        self._influx_forms = [(i, fem.form(g * ds)) for i, g, ds in self.boundaries.influx]
         self._inventory_forms = [
             fem.form(ufl.exp(unknowns[i]) * dxl) for i in range(self.n_species)
         ]
@@ -214,9 +215,8 @@ class TransportProblem:
             local[i] = values[mine].sum()
         total = np.asarray(self.comm.allreduce(local, op=MPI.SUM))
         dt = float(self.bdf.dt.value)
-        for i, g, _ in self.boundaries.influx:
-            area = 1.0  # 1D: the front is a point
-            total[i] += dt * float(g.value) * area
+        for i, form in self._influx_forms:
+            total[i] += dt * self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
         return total
 
     def front_potential(self) -> float:
