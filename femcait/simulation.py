@@ -235,8 +235,6 @@ class Simulation:
         last_increment = np.zeros(len(self.names))
         times, states, vectors = [0.0], [p.fractions()], [p.w.x.array.copy()]
         t, dt_previous, record = 0.0, None, None
-        if on_output is not None and 0.0 in outputs:
-            on_output(0.0, self.gather_profile(0.0))
         while t < t_end * (1 - 1e-12):
             interruption.check(self.comm)
             dt = control.next_step(t)
