@@ -36,25 +36,32 @@ def graded_nodes(
     growth: float,
     fine_growth: float = 1.0,
 ) -> np.ndarray:
-    """Node coordinates of the three-zone graded mesh of [0, length], increasing."""
-    if not 0 < first_cell <= fine_cell < length or growth <= 1:
+    """Node coordinates of the three-zone graded mesh of [0, length], increasing.
+
+    Each cell is the previous one times ``growth`` while it is smaller than ``fine_cell``
+    (capped there) or deeper than ``fine_depth``, and times ``fine_growth`` in between.
+    The last cell absorbs what is left (at most 1.5 times its neighbour).
+    """
+    values = (length, first_cell, fine_cell, fine_depth, growth, fine_growth)
+    if not all(math.isfinite(v) for v in values) or not (
+        0 < first_cell <= fine_cell < length and fine_depth > 0 and growth > 1 and fine_growth >= 1
+    ):
         raise ValueError(
             f"need 0 < first_cell ({first_cell}) <= fine_cell ({fine_cell}) < length "
-            f"({length}) and growth ({growth}) > 1"
+            f"({length}), fine_depth ({fine_depth}) > 0, growth ({growth}) > 1 and "
+            f"fine_growth ({fine_growth}) >= 1, all finite"
         )
     x = [0.0]
     h = first_cell
-    while h < fine_cell and x[-1] < fine_depth:
+    while x[-1] + h < length:
         x.append(x[-1] + h)
-        h *= growth
-    h = fine_cell
-    while x[-1] + h <= min(fine_depth, length):
-        x.append(x[-1] + h)
-        h *= fine_growth
-    while x[-1] + h * growth < length:
-        h *= growth
-        x.append(x[-1] + h)
-    if length - x[-1] < 0.5 * h and len(x) > 1:
+        if x[-1] >= fine_depth:
+            h *= growth
+        elif h < fine_cell:
+            h = min(h * growth, fine_cell)
+        else:
+            h *= fine_growth
+    if len(x) > 1 and length - x[-1] < 0.5 * (x[-1] - x[-2]):
         x.pop()  # merge a sliver into the last cell
     x.append(length)
     return np.asarray(x)

@@ -111,8 +111,14 @@ class TransportProblem:
         dxl = lumped_dx(mesh)
         unknowns = ufl.split(self.w)
         self._influx_forms = [(i, fem.form(g * ds)) for i, g, ds in self.boundaries.influx]
+        self.w_initial = fem.Function(self.V)
+        initial = ufl.split(self.w_initial)
         self._inventory_forms = [
             fem.form(ufl.exp(unknowns[i]) * dxl) for i in range(self.n_species)
+        ]
+        self._change_forms = [
+            fem.form((ufl.exp(unknowns[i]) - ufl.exp(initial[i])) * dxl)
+            for i in range(self.n_species)
         ]
         self._field_dofs = [self._owned_sorted_dofs(i) for i in range(self.n_species + 1)]
         self.coordinates = self._owned_coordinates(0)
@@ -164,6 +170,7 @@ class TransportProblem:
             bc.set(self.w.x.array)
         self.w_old.x.array[:] = self.w.x.array
         self.w_older.x.array[:] = self.w.x.array
+        self.w_initial.x.array[:] = self.w.x.array
 
     def try_step(
         self, dt: float, dt_previous: float | None, guess: np.ndarray | None
@@ -192,7 +199,15 @@ class TransportProblem:
     # --- integrals -------------------------------------------------------------------------
     def inventories(self) -> np.ndarray:
         """Integral of n_i / n_bg over the domain (lumped, as in the scheme), per species."""
-        local = [fem.assemble_scalar(f) for f in self._inventory_forms]
+        return self._assemble(self._inventory_forms)
+
+    def inventory_changes(self) -> np.ndarray:
+        """Change of the inventories since `set_state`, summed node by node (no cancellation
+        of the large native inventory)."""
+        return self._assemble(self._change_forms)
+
+    def _assemble(self, forms) -> np.ndarray:
+        local = [fem.assemble_scalar(f) for f in forms]
         return np.asarray(self.comm.allreduce(np.asarray(local), op=MPI.SUM))
 
     def boundary_increments(self) -> np.ndarray:

@@ -230,7 +230,6 @@ class Simulation:
         )
         self.initial_state()
         p = self.problem
-        initial_inventory = p.inventories()
         influx = np.zeros(len(self.names))
         last_increment = np.zeros(len(self.names))
         times, states, vectors = [0.0], [p.fractions()], [p.w.x.array.copy()]
@@ -269,9 +268,7 @@ class Simulation:
             vectors = [*vectors[-1:], p.w.x.array.copy()]
             self.statistics.steps += 1
             profile = self.gather_profile(t * s.time_s)
-            record = self._record(
-                t, dt, result.iterations, increment, influx, initial_inventory, profile
-            )
+            record = self._record(t, dt, result.iterations, increment, influx, profile)
             if on_step is not None:
                 on_step(record, profile)
             if on_output is not None and any(abs(t - o) <= 1e-9 * o for o in outputs):
@@ -279,12 +276,10 @@ class Simulation:
         self.statistics.wall_s = time.perf_counter() - start
         return record
 
-    def _record(
-        self, t, dt, iterations, increment, influx, initial_inventory, profile
-    ) -> StepRecord:
+    def _record(self, t, dt, iterations, increment, influx, profile) -> StepRecord:
         s, p = self.scales, self.problem
         inventory = p.inventories()
-        change = inventory - initial_inventory
+        change = p.inventory_changes()
         scale = max(float(np.max(np.abs(change))), 1e-300)
         conservation = float(np.max(np.abs(change - influx))) / scale
         areal = s.areal_density_m2

@@ -43,7 +43,7 @@ class StepController:
     dt: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.dt = self.dt_initial
+        self.dt = min(self.dt_initial, self.dt_max)
 
     def next_step(self, t: float) -> float:
         """The step to try from t: the current dt, shortened to land on the next output."""
@@ -60,9 +60,13 @@ class StepController:
         return 2 if self.second_order and history >= 2 else 1
 
     def accept(self, error: float, dt_taken: float, order: int) -> None:
-        """Record an accepted step and grow (or keep) the step."""
+        """Record an accepted step; the next is at most ``max_growth`` times this one.
+
+        (Also after a step shortened to land on an output time: BDF2 needs bounded step
+        ratios.)
+        """
         factor = self._factor(error, order)
-        self.dt = min(self.dt_max, max(dt_taken, self.dt) * min(self.max_growth, factor))
+        self.dt = min(self.dt_max, dt_taken * min(self.max_growth, factor))
 
     def reject(self, dt_taken: float, error: float | None, order: int, reason: str) -> None:
         """Cut the step after a failed solve (error None) or too large an error."""

@@ -202,6 +202,15 @@ class MeshSettings(_Section):
     fine_growth: Annotated[Number, Field(ge=1, le=1.1)] = 1.005
     """Size ratio of neighbouring cells inside the fine zone (1: uniform)."""
 
+    @model_validator(mode="after")
+    def _check_cells(self) -> Self:
+        if self.first_cell is not None and self.first_cell > self.fine_cell:
+            raise invalid(
+                f"got {_g(self.first_cell)} m, must be <= fine_cell ({_g(self.fine_cell)} m)",
+                "first_cell",
+            )
+        return self
+
 
 class TimeSettings(_Section):
     """Adaptive time stepping."""
@@ -330,6 +339,18 @@ class Study(_Section):
         if glass is not None and experiment.front_density is None:
             experiment = experiment.model_copy(update={"front_density": glass.n_bg})
         return experiment
+
+    @field_validator("mesh")
+    @classmethod
+    def _check_mesh_fits(cls, mesh: MeshSettings, info: ValidationInfo) -> MeshSettings:
+        glass: Glass | None = info.data.get("glass")
+        if glass is not None and mesh.fine_cell >= glass.thickness:
+            raise invalid(
+                f"got {_g(mesh.fine_cell)} m, must be smaller than glass.thickness "
+                f"({_g(glass.thickness)} m)",
+                "fine_cell",
+            )
+        return mesh
 
     @property
     def native(self) -> str:

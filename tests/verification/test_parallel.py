@@ -1,0 +1,81 @@
+"""A run on two MPI ranks gives the serial result.
+
+The default study, shortened to 10 minutes, runs through the command line serially and
+under ``mpiexec -n 2``; the profiles and the run statistics must agree to round-off.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import default_study_dict, run_study, summary
+
+pytestmark = pytest.mark.slow
+
+FIELD_ATOL = 1e-8
+SCALAR_RTOL = 1e-8
+
+
+def short_study() -> dict:
+    study = default_study_dict()
+    study["experiment"]["duration"] = "600 s"
+    study["experiment"]["output_times"] = ["300 s", "600 s"]
+    return study
+
+
+def _table(path: Path) -> dict[str, np.ndarray]:
+    with path.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert rows, f"{path} has no rows"
+    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0]}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[int, Path]:
+    """The short study run serially and on two ranks (same study, same code)."""
+    folder = tmp_path_factory.mktemp("parallel")
+    return {
+        ranks: run_study(short_study(), folder / f"ranks{ranks}", ranks=ranks) for ranks in (1, 2)
+    }
+
+
+def test_ranks_reported(runs):
+    assert summary(runs[1])["ranks"] == 1
+    assert summary(runs[2])["ranks"] == 2
+    for out in runs.values():
+        assert summary(out)["status"] == "completed"
+
+
+def test_same_profiles(runs):
+    serial, parallel = _table(runs[1] / "profiles.csv"), _table(runs[2] / "profiles.csv")
+    assert list(serial) == list(parallel)
+    assert len(serial["depth_m"]) == len(parallel["depth_m"])
+    np.testing.assert_array_equal(parallel["time_s"], serial["time_s"])
+    assert sorted(set(serial["time_s"])) == [300.0, 600.0]
+    np.testing.assert_allclose(parallel["depth_m"], serial["depth_m"], rtol=1e-14, atol=0)
+    for key in [k for k in serial if k.endswith("_frac")] + ["phi_V"]:
+        np.testing.assert_allclose(parallel[key], serial[key], rtol=0, atol=FIELD_ATOL, err_msg=key)
+
+
+def test_same_statistics_and_front(runs):
+    serial, parallel = summary(runs[1]), summary(runs[2])
+    for key in ("steps", "newton_iterations", "rejected_steps", "cells", "dofs"):
+        assert parallel[key] == serial[key], key
+    assert serial["front_depth_m"] > 0
+    assert parallel["front_depth_m"] == pytest.approx(
+        serial["front_depth_m"], rel=SCALAR_RTOL, abs=0
+    )
+    for key in ("foreign_inventory_m2", "charge_C_m2"):
+        assert parallel[key] == pytest.approx(serial[key], rel=SCALAR_RTOL, abs=0), key
+
+
+def test_same_time_steps(runs):
+    serial, parallel = _table(runs[1] / "timeseries.csv"), _table(runs[2] / "timeseries.csv")
+    assert len(parallel["time_s"]) == len(serial["time_s"])
+    # steps follow error estimates that differ by round-off between the two runs
+    np.testing.assert_allclose(parallel["time_s"], serial["time_s"], rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(parallel["newton_iterations"], serial["newton_iterations"])
