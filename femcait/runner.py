@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,6 @@ from femcait.output.tables import CsvTable, profile_rows, write_json
 from femcait.progress import RunProgress
 from femcait.simulation import Profile, Simulation, StepRecord
 from femcait.study import Study
-
-logger = logging.getLogger(__name__)
 
 FINE_ZONE_WARNING = 0.8
 """Warn when the front gets deeper than this fraction of the fine mesh zone."""
