@@ -69,8 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"femcait: error in study file:\n{error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("femcait: interrupted; the output folder was left as it was", file=sys.stderr)
+        if _is_rank0():
+            print("femcait: interrupted; the output folder was left as it was", file=sys.stderr)
         return 130
+
+
+def _is_rank0() -> bool:
+    """Whether this process is rank 0 (or MPI was never started)."""
+    mpi = sys.modules.get("mpi4py.MPI")
+    return mpi is None or not mpi.Is_initialized() or mpi.COMM_WORLD.rank == 0
 
 
 if __name__ == "__main__":
