@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from femcait import interruption
-from femcait.errors import StudyError
+from femcait.errors import OutputError, StudyError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,13 +41,18 @@ def run_command(args: argparse.Namespace) -> int:
     from femcait.study import load_study
 
     study = load_study(args.study)  # raises StudyError before anything is computed
+    out = args.out or Path("results") / study.name
+    from femcait.output.run_folder import replaceable_problem
+
+    problem = replaceable_problem(out)
+    if problem is not None:
+        raise OutputError(problem)
     import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
     from mpi4py import MPI
 
     from femcait.runner import run_study
 
     comm = MPI.COMM_WORLD  # the command line owns the world; the library takes it from here
-    out = args.out or Path("results") / study.name
     # after PETSc's start-up (it installs its own handlers), so that a batch scheduler's
     # SIGTERM unwinds like Ctrl-C and leaves no half-written output
     interruption.install()
@@ -67,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(args)
     except StudyError as error:
         print(f"femcait: error in study file:\n{error}", file=sys.stderr)
+        return 2
+    except OutputError as error:
+        print(f"femcait: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         if _is_rank0():

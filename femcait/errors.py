@@ -11,3 +11,7 @@ class StudyError(FemcaitError):
 
 class SolverError(FemcaitError):
     """The solver failed, e.g. Newton did not converge at the minimum time step."""
+
+
+class OutputError(FemcaitError):
+    """The output folder cannot be written (e.g. it holds data that is not a femcait run)."""

@@ -25,7 +25,7 @@ from femcait.forms import BDFCoefficients, SpeciesTerms, lumped_dx, npp_residual
 
 DEFAULT_PETSC_OPTIONS: dict[str, str | int | float] = {
     "snes_type": "newtonls",
-    "snes_linesearch_type": "basic",
+    "snes_linesearch_type": "bt",
     "snes_rtol": 1e-10,
     "snes_atol": 1e-9,
     "snes_stol": 0.0,
@@ -34,8 +34,9 @@ DEFAULT_PETSC_OPTIONS: dict[str, str | int | float] = {
     "pc_type": "lu",
     "pc_factor_mat_solver_type": "mumps",
 }
-"""femcait's SNES defaults: full Newton steps (the log-density unknowns keep every iterate
-physical; a failed step is retried with a smaller dt) and a direct solve by MUMPS."""
+"""femcait's SNES defaults: Newton with a backtracking line search (the log-density updates
+are also bounded, see `_bound_newton_step`; a failed step is retried with a smaller dt)
+and a direct solve by MUMPS."""
 
 
 LOG_FRACTION_FLOOR = math.log(1e-30)

@@ -14,6 +14,28 @@ from pathlib import Path
 from mpi4py import MPI
 
 
+RUN_MARKERS = ("summary.json", "study.json")
+"""Files that identify a folder as an earlier femcait run (which a new run may replace)."""
+
+
+def replaceable_problem(target: Path) -> str | None:
+    """Why ``target`` may not receive a run (None if it may): only an absent path or an
+    earlier femcait run folder is replaced, never a file or a folder of other data."""
+    target = Path(target)
+    if not target.exists():
+        return None
+    if not target.is_dir():
+        return f"{target} exists and is not a folder"
+    if all((target / name).is_file() for name in RUN_MARKERS):
+        return None
+    if not any(target.iterdir()):
+        return None
+    return (
+        f"{target} exists and is not a femcait run folder (no {' and '.join(RUN_MARKERS)}); "
+        "choose another --out, or empty it"
+    )
+
+
 class RunFolder:
     """Temporary folder for a run, committed atomically to ``target``."""
 

@@ -16,8 +16,9 @@ from tests.conftest import DEFAULT_STUDY
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_run_leaves_existing_output_untouched(tmp_path, signum):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "marker").write_text("earlier run")
+    out.mkdir()  # an earlier run folder (a new run may replace it once complete)
+    for name in ("summary.json", "study.json", "marker"):
+        (out / name).write_text("earlier run")
     command = [str(Path(sys.executable).parent / "femcait"), "run", str(DEFAULT_STUDY)]
     process = subprocess.Popen(
         [*command, "--out", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -31,5 +32,5 @@ def test_interrupted_run_leaves_existing_output_untouched(tmp_path, signum):
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr.decode()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no partial folder left
-    assert [p.name for p in out.iterdir()] == ["marker"]
+    assert sorted(p.name for p in out.iterdir()) == ["marker", "study.json", "summary.json"]
     assert (out / "marker").read_text() == "earlier run"
