@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import time
 from pathlib import Path
 
 from femcait import interruption
@@ -26,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
 def _report(summary: dict) -> str:
     def fmt(key: str, scale: float, unit: str) -> str:
         value = summary.get(key)
-        return "n/a" if value is None else f"{value * scale:.4g} {unit}"
+        if value is None or not math.isfinite(value):
+            return "n/a"
+        return f"{value * scale:.4g} {unit}"
 
     return (
         f"front depth {fmt('front_depth_m', 1e9, 'nm')}, "
@@ -56,7 +60,7 @@ def run_command(args: argparse.Namespace) -> int:
     # after PETSc's start-up (it installs its own handlers), so that a batch scheduler's
     # SIGTERM unwinds like Ctrl-C and leaves no half-written output
     interruption.install()
-    outcome = run_study(study, out, comm, show_progress=not args.quiet)
+    outcome = run_study(study, out, comm, show_progress=not args.quiet, started=args.started)
     if comm.rank == 0:
         status = "done" if outcome.ok else f"FAILED: {outcome.summary['reason']}"
         print(f"{study.name}: {status}\n  {_report(outcome.summary)}\n  output: {outcome.folder}")
@@ -67,7 +71,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    started = time.perf_counter()
     args = _parser().parse_args(argv)
+    args.started = started
     try:
         return run_command(args)
     except StudyError as error:

@@ -17,6 +17,7 @@ import numpy as np
 import ufl
 from dolfinx import mesh as dmesh
 from mpi4py import MPI
+from scipy import constants
 
 from femcait.scales import Scales
 from femcait.study import Study
@@ -78,7 +79,7 @@ def estimated_front_depth(study: Study, scales: Scales) -> float:
     exp = study.experiment
     t = exp.duration / scales.time_s
     if exp.mode == "galvanostatic":
-        flux = exp.current_density / (scales.flux_m2_s * 1.602176634e-19)
+        flux = exp.current_density / (scales.flux_m2_s * constants.e)
         return flux * t
     beam = study.species[exp.beam].diffusion
     D_beam = (beam.D_bulk if beam.law == "sed" else beam.D) / scales.diffusivity_m2_s

@@ -21,6 +21,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from femcait.boundary import BoundarySet
+from femcait.errors import StudyError
 from femcait.forms import BDFCoefficients, SpeciesTerms, lumped_dx, npp_residual
 
 DEFAULT_PETSC_OPTIONS: dict[str, str | int | float] = {
@@ -45,6 +46,14 @@ LOG_FRACTION_FLOOR = math.log(1e-30)
 LOG_FRACTION_MAX_RISE = 5.0
 """Nor rise by more than this in one iterate: filling a nearly empty node linearises exp(u)
 far from its value and would overshoot by many decades (and then crawl back down)."""
+
+
+_REASONS = {
+    value: name
+    for name, value in vars(PETSc.SNES.ConvergedReason).items()
+    if isinstance(value, int)
+}
+"""PETSc's names of SNES converged/diverged reasons, by value."""
 
 
 @dataclass(frozen=True)
@@ -97,13 +106,19 @@ class TransportProblem:
         options = {**DEFAULT_PETSC_OPTIONS, "snes_max_it": max_newton_iterations}
         options.update(petsc_options or {})
         TransportProblem._count += 1
-        self._nonlinear = NonlinearProblem(
-            residual,
-            self.w,
-            bcs=self.boundaries.dirichlet,
-            petsc_options_prefix=f"femcait_{TransportProblem._count}_",
-            petsc_options=options,
-        )
+        try:
+            self._nonlinear = NonlinearProblem(
+                residual,
+                self.w,
+                bcs=self.boundaries.dirichlet,
+                petsc_options_prefix=f"femcait_{TransportProblem._count}_",
+                petsc_options=options,
+            )
+        except PETSc.Error as error:
+            raise StudyError(
+                f"solver.petsc_options: PETSc rejected {petsc_options} (PETSc error "
+                f"{error.ierr}); see the PETSc SNES/KSP/PC manual pages for allowed values"
+            ) from None
         self._u_dofs = np.concatenate([self._parent_dofs(i) for i in range(self.n_species)])
         self._u_dofs = self._u_dofs[self._u_dofs < self.V.dofmap.index_map.size_local]
         self._nonlinear.solver.setLineSearchPreCheck(self._bound_newton_step)
@@ -190,7 +205,7 @@ class TransportProblem:
         converged = bool(self.comm.allreduce(converged, op=MPI.LAND))
         if not converged:
             self.w.x.array[:] = self.w_old.x.array
-        return SolveResult(converged, snes.getIterationNumber(), str(reason))
+        return SolveResult(converged, snes.getIterationNumber(), _REASONS.get(reason, str(reason)))
 
     def accept(self) -> None:
         """Make the solved state the newest time level."""

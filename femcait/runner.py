@@ -31,13 +31,22 @@ class RunOutcome:
     ok: bool
 
 
-def run_study(study: Study, out: Path, comm: MPI.Comm, show_progress: bool = True) -> RunOutcome:
+def run_study(
+    study: Study,
+    out: Path,
+    comm: MPI.Comm,
+    show_progress: bool = True,
+    started: float | None = None,
+) -> RunOutcome:
     """Simulate ``study`` and write its output folder ``out`` (committed atomically).
+
+    ``started`` (a `time.perf_counter` value) is when the job began, for ``wall_s``;
+    by default, the call of this function.
 
     A run that ends in a solver failure is still written (status "failed" with the
     reason); one interrupted by anything else (Ctrl-C, a crash) leaves ``out`` as it was.
     """
-    start = time.perf_counter()
+    start = time.perf_counter() if started is None else started
     simulation = Simulation(study, comm)
     folder = RunFolder(out, comm)
     try:
@@ -105,8 +114,9 @@ def _run_into(simulation: Simulation, folder: RunFolder, start: float, show_prog
             for row in profile_rows(p.time_s, p.depth_m, p.fractions, p.phi_V):
                 table.append(row)
         table.close()
-        write_json(folder.path / "summary.json", summary)
         _figures(folder.path, simulation, profiles, summary)
+        summary["wall_s"] = time.perf_counter() - start  # everything but the final rename
+        write_json(folder.path / "summary.json", summary)
     return RunOutcome(folder.commit(), summary, status == "completed")
 
 

@@ -227,6 +227,7 @@ class Simulation:
             tolerance=ts.tolerance,
             max_growth=ts.max_growth,
             second_order=ts.scheme == "bdf2",
+            time_unit_s=s.time_s,
         )
         self.initial_state()
         p = self.problem

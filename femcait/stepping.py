@@ -40,6 +40,7 @@ class StepController:
     tolerance: float
     max_growth: float
     second_order: bool = True
+    time_unit_s: float = 1.0  # for messages only
     dt: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -76,8 +77,9 @@ class StepController:
             shrink = max(MIN_SHRINK, min(SAFETY, self._factor(error, order)))
         self.dt = dt_taken * shrink
         if self.dt < self.dt_min:
+            unit = self.time_unit_s
             raise SolverError(
-                f"time step {self.dt:.3g} fell below dt_min {self.dt_min:.3g} "
+                f"time step {self.dt * unit:.3g} s fell below dt_min {self.dt_min * unit:.3g} s "
                 f"(last failure: {reason}); relax the study's time or solver settings"
             )
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-
 RUN_MARKERS = ("summary.json", "study.json")
 """Files that identify a folder as an earlier femcait run (which a new run may replace)."""
 

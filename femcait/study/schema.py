@@ -70,8 +70,9 @@ class GaussianSED(_Section):
     """Discriminator of the SED shape."""
     fwhm: PositiveEnergy
     """Full width at half maximum in J."""
-    vacancy_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.10
-    """Fraction of sites empty at n = n_bg: N_sites = n_bg / (1 - vacancy_fraction)."""
+    vacancy_fraction: Annotated[Number, Field(gt=0, lt=1)] = 0.10
+    """Fraction of sites empty at n = n_bg: N_sites = n_bg / (1 - vacancy_fraction); > 0,
+    since a full SED puts the Fermi level of n_bg at infinity."""
 
     @property
     def fwhm_eV(self) -> float:
