@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -46,6 +48,14 @@ def run_study(data: dict, folder: Path, ranks: int = 1) -> Path:
     out = folder / "out"
     femcait("run", str(study), "--out", str(out), "--quiet", ranks=ranks)
     return out
+
+
+def read_table(path: Path) -> dict[str, np.ndarray]:
+    """A CSV file of numbers as columns of floats."""
+    with path.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert rows, f"{path} has no rows"
+    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0]}
 
 
 def summary(out: Path) -> dict:

@@ -13,14 +13,13 @@ study.json) of the session's `default_run` and recomputes the quantity from them
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import summary
+from tests.conftest import read_table, summary
 
 pytestmark = pytest.mark.slow
 
@@ -32,26 +31,18 @@ OVERSHOOT_SLACK = 1e-6
 MONOTONE_SLACK = 1e-9
 
 
-def _table(path: Path) -> dict[str, np.ndarray]:
-    """A CSV file as columns of floats."""
-    with path.open(newline="") as file:
-        rows = list(csv.DictReader(file))
-    assert rows, f"{path} has no rows"
-    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0]}
-
-
 def _resolved(out: Path) -> dict:
     return json.loads((out / "study.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def series(default_run) -> dict[str, np.ndarray]:
-    return _table(default_run / "timeseries.csv")
+    return read_table(default_run / "timeseries.csv")
 
 
 @pytest.fixture(scope="module")
 def profiles(default_run) -> dict[str, np.ndarray]:
-    return _table(default_run / "profiles.csv")
+    return read_table(default_run / "profiles.csv")
 
 
 def _output_rows(series: dict[str, np.ndarray], default_run: Path) -> np.ndarray:

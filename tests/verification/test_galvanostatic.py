@@ -7,14 +7,13 @@ the mean current of the potentiostatic (5 V) run over the same time (11.3 C/m^2 
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import default_study_dict, run_study, summary
+from tests.conftest import default_study_dict, read_table, run_study, summary
 
 pytestmark = pytest.mark.slow
 
@@ -38,13 +37,6 @@ def galvanostatic_study() -> dict:
     return study
 
 
-def _table(path: Path) -> dict[str, np.ndarray]:
-    with path.open(newline="") as file:
-        rows = list(csv.DictReader(file))
-    assert rows, f"{path} has no rows"
-    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0]}
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     return run_study(galvanostatic_study(), tmp_path_factory.mktemp("galvanostatic"))
@@ -52,7 +44,7 @@ def run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def series(run) -> dict[str, np.ndarray]:
-    return _table(run / "timeseries.csv")
+    return read_table(run / "timeseries.csv")
 
 
 def test_completed(run):
@@ -112,6 +104,6 @@ def test_back_current_carries_the_beam_current(run):
 
 def test_positive(run, series):
     assert np.all(series["min_frac"] > 0)
-    profiles = _table(run / "profiles.csv")
+    profiles = read_table(run / "profiles.csv")
     for key in ("Li_frac", "K_frac"):
         assert np.all(profiles[key] > 0), key

@@ -6,13 +6,12 @@ under ``mpiexec -n 2``; the profiles and the run statistics must agree to round-
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import default_study_dict, run_study, summary
+from tests.conftest import default_study_dict, read_table, run_study, summary
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +24,6 @@ def short_study() -> dict:
     study["experiment"]["duration"] = "600 s"
     study["experiment"]["output_times"] = ["300 s", "600 s"]
     return study
-
-
-def _table(path: Path) -> dict[str, np.ndarray]:
-    with path.open(newline="") as file:
-        rows = list(csv.DictReader(file))
-    assert rows, f"{path} has no rows"
-    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0]}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +43,7 @@ def test_ranks_reported(runs):
 
 
 def test_same_profiles(runs):
-    serial, parallel = _table(runs[1] / "profiles.csv"), _table(runs[2] / "profiles.csv")
+    serial, parallel = read_table(runs[1] / "profiles.csv"), read_table(runs[2] / "profiles.csv")
     assert list(serial) == list(parallel)
     assert len(serial["depth_m"]) == len(parallel["depth_m"])
     np.testing.assert_array_equal(parallel["time_s"], serial["time_s"])
@@ -74,7 +66,10 @@ def test_same_statistics_and_front(runs):
 
 
 def test_same_time_steps(runs):
-    serial, parallel = _table(runs[1] / "timeseries.csv"), _table(runs[2] / "timeseries.csv")
+    serial, parallel = (
+        read_table(runs[1] / "timeseries.csv"),
+        read_table(runs[2] / "timeseries.csv"),
+    )
     assert len(parallel["time_s"]) == len(serial["time_s"])
     # steps follow error estimates that differ by round-off between the two runs
     np.testing.assert_allclose(parallel["time_s"], serial["time_s"], rtol=1e-6, atol=0)
