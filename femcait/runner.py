@@ -13,7 +13,7 @@ from femcait.errors import SolverError
 from femcait.output.fields import FieldWriter
 from femcait.output.figures import plot_diffusion, plot_profiles
 from femcait.output.run_folder import RunFolder
-from femcait.output.tables import CsvTable, profile_rows, write_json
+from femcait.output.tables import CsvTable, profile_columns, profile_rows, write_json
 from femcait.progress import RunProgress
 from femcait.simulation import Profile, Simulation, StepRecord
 from femcait.study import Study
@@ -68,7 +68,9 @@ def _run_into(simulation: Simulation, folder: RunFolder, start: float, show_prog
         simulation.scales.thermal_voltage_V,
         vtx=study.output.vtx,
     )
-    timeseries = CsvTable(folder.path / "timeseries.csv") if rank0 else None
+    timeseries = (
+        CsvTable(folder.path / "timeseries.csv", StepRecord.columns(names)) if rank0 else None
+    )
     profiles: list[Profile] = []
     outputs: list[dict] = []
     last: list[StepRecord] = []
@@ -109,7 +111,7 @@ def _run_into(simulation: Simulation, folder: RunFolder, start: float, show_prog
             folder.path / "study.json",
             {"femcait_version": __version__, **simulation.resolved_study()},
         )
-        table = CsvTable(folder.path / "profiles.csv")
+        table = CsvTable(folder.path / "profiles.csv", profile_columns(names))
         for p in profiles:
             for row in profile_rows(p.time_s, p.depth_m, p.fractions, p.phi_V):
                 table.append(row)
@@ -124,8 +126,10 @@ def _summary(simulation: Simulation, record, outputs, status, reason, start) -> 
     stats = simulation.statistics
     fine_depth_m = simulation.mesh_settings["fine_depth"] * simulation.scales.length_m
     summary: dict = {"study": simulation.study.name, "status": status, "reason": reason}
+    derived = [k for k in StepRecord.columns(simulation.names) if k not in ("step", "dt_s")]
+    summary.update(dict.fromkeys(derived))  # null when no step was accepted
     if record is not None:
-        summary.update({k: v for k, v in record.row().items() if k not in ("step", "dt_s")})
+        summary.update({k: v for k, v in record.row().items() if k in derived})
     summary.update(
         {
             "steps": stats.steps,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from mpi4py import MPI
@@ -81,6 +81,12 @@ class StepRecord:
         values = {k: v for k, v in self.__dict__.items() if k != "inventories_m2"}
         values.update({f"{k}_inventory_m2": v for k, v in self.inventories_m2.items()})
         return values
+
+    @staticmethod
+    def columns(names: list[str]) -> list[str]:
+        """The keys of `row` for species ``names`` (the timeseries.csv columns)."""
+        own = [f.name for f in fields(StepRecord) if f.name != "inventories_m2"]
+        return [*own, *(f"{n}_inventory_m2" for n in names)]
 
 
 @dataclass

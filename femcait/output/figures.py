@@ -43,7 +43,8 @@ def plot_profiles(
     ax.set_xlabel("depth / nm")
     ax.set_ylabel("n / n_bg")
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    if profiles:
+        ax.legend(fontsize=7, ncol=2)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -31,29 +31,30 @@ def write_json(path: Path, data: dict) -> None:
 
 
 class CsvTable:
-    """A CSV file written row by row, its columns fixed by the first row."""
+    """A CSV file with fixed columns, its header written at once, then row by row."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path = path
-        self._file = None
-        self._writer: csv.DictWriter | None = None
+        self._file = path.open("w", newline="")
+        self._writer = csv.DictWriter(self._file, fieldnames=list(columns))
+        self._writer.writeheader()
 
     def append(self, row: dict[str, Any]) -> None:
-        """Write one row (opens the file and writes the header on the first call)."""
-        if self._writer is None:
-            self._file = self.path.open("w", newline="")
-            self._writer = csv.DictWriter(self._file, fieldnames=list(row))
-            self._writer.writeheader()
+        """Write one row (its keys must be the columns)."""
         self._writer.writerow({k: _format(v) for k, v in row.items()})
 
     def close(self) -> None:
         """Flush and close the file."""
-        if self._file is not None:
-            self._file.close()
+        self._file.close()
 
 
 def _format(value: Any) -> Any:
     return repr(float(value)) if isinstance(value, float | np.floating) else value
+
+
+def profile_columns(names: Sequence[str]) -> list[str]:
+    """Columns of profiles.csv: time_s, depth_m, <species>_frac..., phi_V."""
+    return ["time_s", "depth_m", *(f"{n}_frac" for n in names), "phi_V"]
 
 
 def profile_rows(
