@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -77,10 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_command(args)
     except StudyError as error:
-        print(f"femcait: error in study file:\n{error}", file=sys.stderr)
+        if _is_rank0():
+            print(f"femcait: error in study file:\n{error}", file=sys.stderr)
         return 2
     except OutputError as error:
-        print(f"femcait: {error}", file=sys.stderr)
+        if _is_rank0():
+            print(f"femcait: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         if _is_rank0():
@@ -89,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_rank0() -> bool:
-    """Whether this process is rank 0 (or MPI was never started)."""
+    """Whether this process is rank 0 (the launcher's rank before MPI is started)."""
     mpi = sys.modules.get("mpi4py.MPI")
-    return mpi is None or not mpi.Is_initialized() or mpi.COMM_WORLD.rank == 0
+    if mpi is not None and mpi.Is_initialized():
+        return mpi.COMM_WORLD.rank == 0
+    return os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0")) == "0"
 
 
 if __name__ == "__main__":

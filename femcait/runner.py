@@ -109,7 +109,7 @@ def _run_into(simulation: Simulation, folder: RunFolder, start: float, show_prog
     if rank0:
         write_json(
             folder.path / "study.json",
-            {"femcait_version": __version__, **simulation.resolved_study()},
+            {**simulation.resolved_study(), "femcait_version": __version__},
         )
         table = CsvTable(folder.path / "profiles.csv", profile_columns(names))
         for p in profiles:

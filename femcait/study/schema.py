@@ -275,6 +275,9 @@ class Study(_Section):
     """Study name: letters, digits, '_', '.' and '-'."""
     description: str = ""
     """Free text."""
+    femcait_version: str | None = None
+    """The femcait version that wrote this study (set in a run's study.json; informative,
+    so that study.json can be run again as a study)."""
     glass: Glass
     species: Annotated[dict[str, Species], Field(min_length=2)]
     """Mobile species by name, in file order: exactly one native, the others foreign."""

@@ -175,3 +175,15 @@ def test_default_study_result(default_run: Path) -> None:
     summary = _json(default_run / "summary.json")
     assert summary["front_depth_m"] == pytest.approx(REFERENCE_FRONT_DEPTH_M, rel=REFERENCE_RTOL)
     assert summary["plateau_frac"] == pytest.approx(REFERENCE_PLATEAU_FRAC, rel=REFERENCE_RTOL)
+
+
+def test_study_json_is_a_study_that_reproduces_the_run(default_run):
+    """study.json loads as a study whose resolved values are those of the run."""
+    from femcait.study import load_study
+
+    study = load_study(default_run / "study.json")
+    written = json.loads((default_run / "study.json").read_text())
+    assert study.femcait_version == written["femcait_version"]
+    assert study.mesh.first_cell == written["mesh"]["first_cell"]
+    assert study.time.dt_initial == written["time"]["dt_initial"]
+    assert study.glass.thickness == 1e-4

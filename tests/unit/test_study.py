@@ -236,7 +236,7 @@ def _galvanostatic_without_current(data: dict[str, Any]) -> None:
 BAD_STUDIES = {
     "unknown top-level key": (
         _set("colour", value="red"),
-        "colour: unknown key 'colour' (allowed: name, description, glass, species, experiment,",
+        "colour: unknown key 'colour' (allowed: name, description, femcait_version, glass,",
     ),
     "unknown nested key": (
         _set("glass", "thikness", value="100 um"),
