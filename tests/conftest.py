@@ -19,6 +19,18 @@ DEFAULT_STUDY = ROOT / "studies" / "li3b7o12_k_cait.yaml"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 
 
+DERIVED_SUMMARY_KEYS = (
+    "front_depth_m",
+    "plateau_frac",
+    "foreign_inventory_m2",
+    "charge_C_m2",
+    "conservation_error",
+    "max_charge_imbalance",
+    "min_frac",
+)
+"""The derived quantities every summary.json must carry (issue 2)."""
+
+
 def default_study_dict() -> dict:
     """The default study as a plain dict (edit a copy, then write it with `write_study`)."""
     return copy.deepcopy(yaml.safe_load(DEFAULT_STUDY.read_text()))

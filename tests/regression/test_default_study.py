@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import femcait
+from tests.conftest import DERIVED_SUMMARY_KEYS
 
 pytestmark = pytest.mark.slow
 
@@ -32,13 +33,7 @@ OUTPUT_FILES = [
 ]
 
 SUMMARY_KEYS = [
-    "front_depth_m",
-    "plateau_frac",
-    "foreign_inventory_m2",
-    "charge_C_m2",
-    "conservation_error",
-    "max_charge_imbalance",
-    "min_frac",
+    *DERIVED_SUMMARY_KEYS,
     "wall_s",
     "steps",
     "rejected_steps",

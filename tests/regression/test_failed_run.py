@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import csv
 
-from tests.conftest import default_study_dict, femcait, summary, write_study
-
-DERIVED_KEYS = (
-    "front_depth_m",
-    "plateau_frac",
-    "foreign_inventory_m2",
-    "charge_C_m2",
-    "conservation_error",
-    "max_charge_imbalance",
-    "min_frac",
+from tests.conftest import (
+    DERIVED_SUMMARY_KEYS,
+    default_study_dict,
+    femcait,
+    summary,
+    write_study,
 )
 
 
@@ -31,7 +27,7 @@ def test_failure_below_dt_min_is_reported_with_every_key(tmp_path):
     s = summary(out)
     assert s["status"] == "failed"
     assert "fell below dt_min" in s["reason"] and " s " in s["reason"]  # seconds, not units
-    for key in DERIVED_KEYS:
+    for key in DERIVED_SUMMARY_KEYS:
         assert key in s and s[key] is None, key
     assert s["steps"] == 0 and s["rejected_steps"] >= 1
     for name, first in (("timeseries.csv", "step"), ("profiles.csv", "time_s")):
