@@ -199,10 +199,14 @@ class Simulation:
         self.problem.set_state(values)
 
     # --- gathered views -----------------------------------------------------------------
-    def gather_profile(self, time_s: float) -> Profile | None:
-        """The current profile on rank 0 (SI depth), None on other ranks."""
+    def gather_profile(self, time_s: float, fractions: np.ndarray | None = None) -> Profile | None:
+        """The current profile on rank 0 (SI depth), None on other ranks.
+
+        ``fractions``: the local nodal fractions, if the caller has them already.
+        """
         p = self.problem
-        local = np.vstack([p.coordinates, p.fractions(), p.nodal(len(self.names))])
+        fractions = p.fractions() if fractions is None else fractions
+        local = np.vstack([p.coordinates, fractions, p.nodal(len(self.names))])
         parts = self.comm.gather(local, root=0)
         if self.comm.rank != 0:
             return None
@@ -274,7 +278,7 @@ class Simulation:
             times, states = [*times[-2:], t], [*states[-2:], solution]
             vectors = [*vectors[-1:], p.w.x.array.copy()]
             self.statistics.steps += 1
-            profile = self.gather_profile(t * s.time_s)
+            profile = self.gather_profile(t * s.time_s, solution)
             record = self._record(t, dt, result.iterations, increment, influx, profile)
             if on_step is not None:
                 on_step(record, profile)
