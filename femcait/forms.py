@@ -26,9 +26,7 @@ from dataclasses import dataclass
 import ufl
 from dolfinx import fem
 
-from femcait.sed import UFL_OPS, ConstantDiffusion, SEDDiffusion
-
-DiffusionLaw = ConstantDiffusion | SEDDiffusion
+from femcait.sed import UFL_OPS, DiffusionLaw
 
 LOGMEAN_SERIES_BELOW = 1e-4
 """Below this |y| the factor sinh(y)/y is replaced by its series 1 + y^2/6."""

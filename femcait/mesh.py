@@ -81,8 +81,7 @@ def estimated_front_depth(study: Study, scales: Scales) -> float:
     if exp.mode == "galvanostatic":
         flux = exp.current_density / (scales.flux_m2_s * constants.e)
         return flux * t
-    beam = study.species[exp.beam].diffusion
-    D_beam = (beam.D_bulk if beam.law == "sed" else beam.D) / scales.diffusivity_m2_s
+    D_beam = study.diffusion_laws[exp.beam].D_bulk / scales.diffusivity_m2_s
     L = study.glass.thickness / scales.length_m
     U = abs(exp.surface_potential) / scales.thermal_voltage_V
     a, b, c = 1 / (2 * D_beam), L, -U * t

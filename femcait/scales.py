@@ -28,8 +28,7 @@ class Scales:
     @classmethod
     def from_study(cls, study: Study) -> Scales:
         """Scales of ``study``: D_ref is the native species' bulk (or constant) D."""
-        native = study.species[study.native].diffusion
-        D_ref = native.D_bulk if native.law == "sed" else native.D
+        D_ref = study.diffusion_laws[study.native].D_bulk
         return cls(
             length_m=study.mesh.length_unit,
             density_m3=study.glass.n_bg,

@@ -23,7 +23,6 @@ from femcait.mesh import create_interval_mesh, graded_nodes, resolved_mesh_setti
 from femcait.problem import TransportProblem
 from femcait.quantities import front_depth, max_charge_imbalance, plateau_level
 from femcait.scales import Scales
-from femcait.sed import ConstantDiffusion, GaussianSED, SEDDiffusion
 from femcait.stepping import StepController, local_error
 from femcait.study import Study
 
@@ -38,21 +37,6 @@ DT_MIN_DIELECTRIC = 1e-6
 
 DT_MAX_DURATION = 0.05
 """Automatic maximum step: this fraction of the duration."""
-
-
-def diffusion_law(spec, scales: Scales) -> ConstantDiffusion | SEDDiffusion:
-    """The species' D(n) law, nondimensional (D / D_ref)."""
-    law = spec.diffusion
-    if law.law == "constant":
-        return ConstantDiffusion(law.D / scales.diffusivity_m2_s)
-    sed = GaussianSED(fwhm_eV=law.sed.fwhm_eV, vacancy_fraction=law.sed.vacancy_fraction)
-    return SEDDiffusion(
-        sed=sed,
-        D_bulk=law.D_bulk / scales.diffusivity_m2_s,
-        kT_eV=scales.kT_eV,
-        c_min=law.n_min_frac,
-        above_bulk=law.above_bulk,
-    )
 
 
 @dataclass
@@ -126,7 +110,11 @@ class Simulation:
         self.charges = np.array([study.species[n].charge for n in self.names], dtype=float)
         self.background = float(self.charges[self.native])
         species = [
-            SpeciesTerms(n, study.species[n].charge, diffusion_law(study.species[n], self.scales))
+            SpeciesTerms(
+                n,
+                study.species[n].charge,
+                study.diffusion_laws[n].scaled(1.0 / self.scales.diffusivity_m2_s),
+            )
             for n in self.names
         ]
         self.conditions = self._conditions()
@@ -167,7 +155,7 @@ class Simulation:
         """Step settings in seconds, with the automatic ones filled in."""
         ts, s = self.study.time, self.scales
         laws = [term.diffusion for term in self.problem.species]
-        d_max = max(law.D_bulk if isinstance(law, SEDDiffusion) else law.D for law in laws)
+        d_max = max(law.D_bulk for law in laws)
         dielectric_s = s.debye_squared / d_max * s.time_s
         duration = self.study.experiment.duration
         return {

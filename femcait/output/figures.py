@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from femcait.sed import NUMPY_OPS, SEDDiffusion
+from femcait.sed import NUMPY_OPS, ConstantDiffusion
 
 _NATIVE_STYLE = {"color": "tab:blue"}
 _FOREIGN_COLOURS = ["tab:red", "tab:orange", "tab:purple", "tab:brown"]
@@ -57,7 +57,7 @@ def plot_diffusion(
     fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
     for name, law in laws.items():
         D = np.broadcast_to(law(c, NUMPY_OPS), c.shape) * D_ref_m2_s
-        style = "-" if isinstance(law, SEDDiffusion) else "--"
+        style = "--" if isinstance(law, ConstantDiffusion) else "-"
         ax.semilogy(c, D, style, label=f"D({name}+)")
     ax.set_xlabel("n / n_bg")
     ax.set_ylabel("D / (m$^2$ s$^{-1}$)")

@@ -96,11 +96,17 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         raise StudyError(f"{source}: {_yaml_message(exc)}") from None
     except yaml.YAMLError as exc:
         raise StudyError(f"{source}: {exc}") from None
-    return study_from_dict(data, source)
+    return study_from_dict(data, source, base_dir=Path(path).parent)
 
 
-def study_from_dict(data: dict[str, Any], source: str = "<dict>") -> Study:
-    """Validate a study given as a dict (keys as in a study file); raise `StudyError`."""
+def study_from_dict(
+    data: dict[str, Any], source: str = "<dict>", base_dir: str | os.PathLike[str] | None = None
+) -> Study:
+    """Validate a study given as a dict (keys as in a study file); raise `StudyError`.
+
+    Files the study names (CSV tables) are relative to ``base_dir`` (default: the current
+    directory).
+    """
     if data is None:
         raise StudyError(f"{source}: the study is empty")
     if not isinstance(data, dict):
@@ -109,7 +115,7 @@ def study_from_dict(data: dict[str, Any], source: str = "<dict>") -> Study:
             f"({', '.join(Study.model_fields)}), got {format_value(data)}"
         )
     try:
-        return Study.model_validate(data)
+        return Study.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         lines = [f"{source}: {_describe(error, data)}" for error in exc.errors()]
         raise StudyError("\n".join(lines)) from None

@@ -5,13 +5,12 @@ electrode; n_bg is the initial native density, which equals the fixed background
 """
 
 import re
+from functools import cached_property
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     Strict,
     ValidationInfo,
@@ -19,13 +18,13 @@ from pydantic import (
     model_validator,
 )
 
+from femcait.sed import DiffusionLaw
+from femcait.study.diffusion_laws import Diffusion
+from femcait.study.section import Section
 from femcait.study.units import (
-    ELEMENTARY_CHARGE,
     NonNegativeLength,
     Number,
     PositiveCurrentDensity,
-    PositiveDiffusivity,
-    PositiveEnergy,
     PositiveLength,
     PositiveNumber,
     PositiveNumberDensity,
@@ -44,13 +43,7 @@ def _g(value: float) -> str:
     return f"{value:.12g}"
 
 
-class _Section(BaseModel):
-    """Base of the study models: unknown keys are errors and instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class Glass(_Section):
+class Glass(Section):
     """The glass plate between the bombarded front (x = 0) and the back electrode (x = L)."""
 
     thickness: PositiveLength
@@ -63,56 +56,7 @@ class Glass(_Section):
     """Relative permittivity."""
 
 
-class GaussianSED(_Section):
-    """A Gaussian site energy distribution of the native ions, given by its FWHM."""
-
-    shape: Literal["gaussian"]
-    """Discriminator of the SED shape."""
-    fwhm: PositiveEnergy
-    """Full width at half maximum in J."""
-    vacancy_fraction: Annotated[Number, Field(gt=0, lt=1)] = 0.10
-    """Fraction of sites empty at n = n_bg: N_sites = n_bg / (1 - vacancy_fraction); > 0,
-    since a full SED puts the Fermi level of n_bg at infinity."""
-
-    @property
-    def fwhm_eV(self) -> float:
-        """Full width at half maximum in eV."""
-        return self.fwhm / ELEMENTARY_CHARGE
-
-
-SED = Annotated[GaussianSED, Field(discriminator="shape")]
-"""A site energy distribution; a discriminated union on "shape" once more shapes exist."""
-
-
-class SEDDiffusion(_Section):
-    """Concentration-dependent D(n) = D_bulk exp((E_F(n) - E_F(n_bg)) / kT) from an SED."""
-
-    law: Literal["sed"]
-    """Discriminator of the diffusion law."""
-    D_bulk: PositiveDiffusivity
-    """D at n = n_bg, in m^2/s."""
-    sed: SED
-    """The site energy distribution."""
-    n_min_frac: Annotated[Number, Field(gt=0, lt=1)] = 1e-6
-    """Below n = n_min_frac * n_bg, D is held at its value there."""
-    above_bulk: Literal["clamp", "fill"] = "clamp"
-    """For n > n_bg: hold D at D_bulk ("clamp") or keep filling the SED ("fill")."""
-
-
-class ConstantDiffusion(_Section):
-    """A constant diffusion coefficient."""
-
-    law: Literal["constant"]
-    """Discriminator of the diffusion law."""
-    D: PositiveDiffusivity
-    """Diffusion coefficient in m^2/s."""
-
-
-Diffusion = Annotated[SEDDiffusion | ConstantDiffusion, Field(discriminator="law")]
-"""A diffusion law, chosen by the key "law"."""
-
-
-class Species(_Section):
+class Species(Section):
     """A mobile ion species."""
 
     role: Literal["native", "foreign"]
@@ -130,7 +74,7 @@ class Species(_Section):
         return charge
 
 
-class Experiment(_Section):
+class Experiment(Section):
     """The CAIT experiment: the beam and how long it runs."""
 
     beam: str
@@ -145,7 +89,7 @@ class Experiment(_Section):
     """Foreign density n_s at the front in m^-3; null means n_bg (resolved by `Study`)."""
     duration: PositiveTime
     """Duration of the bombardment in s."""
-    output_times: Annotated[list[PositiveTime], Field(validate_default=True)] = []
+    output_times: Annotated[list[PositiveTime], Field(default_factory=list, validate_default=True)]
     """Times of the output profiles in s; the duration is appended if missing."""
 
     @field_validator("output_times")
@@ -187,7 +131,7 @@ class Experiment(_Section):
         return self
 
 
-class MeshSettings(_Section):
+class MeshSettings(Section):
     """The 1D mesh, graded geometrically from the front into the bulk."""
 
     length_unit: PositiveLength = 1e-9
@@ -213,7 +157,7 @@ class MeshSettings(_Section):
         return self
 
 
-class TimeSettings(_Section):
+class TimeSettings(Section):
     """Adaptive time stepping."""
 
     scheme: Literal["bdf2", "euler"] = "bdf2"
@@ -246,18 +190,18 @@ def _petsc_value(value: Any) -> Any:
     return value
 
 
-class SolverSettings(_Section):
+class SolverSettings(Section):
     """Nonlinear and linear solvers."""
 
-    petsc_options: dict[
-        str, Annotated[str | int | float | bool, BeforeValidator(_petsc_value)]
-    ] = {}
+    petsc_options: dict[str, Annotated[str | int | float | bool, BeforeValidator(_petsc_value)]] = (
+        Field(default_factory=dict)
+    )
     """PETSc options merged over femcait's defaults, e.g. {ksp_type: preonly}."""
     max_newton_iterations: Annotated[int, Strict(), Field(ge=1)] = 15
     """Newton iterations before a step is rolled back and retried with a smaller dt."""
 
 
-class OutputSettings(_Section):
+class OutputSettings(Section):
     """Derived quantities and field output."""
 
     plateau_min_depth: NonNegativeLength = 2e-9
@@ -268,7 +212,7 @@ class OutputSettings(_Section):
     """Also write fields in VTX format (XDMF is always written)."""
 
 
-class Study(_Section):
+class Study(Section):
     """A complete, validated CAIT study; every quantity is an SI float."""
 
     name: str
@@ -355,6 +299,12 @@ class Study(_Section):
                 "fine_cell",
             )
         return mesh
+
+    @cached_property
+    def diffusion_laws(self) -> dict[str, DiffusionLaw]:
+        """Every species' D(n) law in SI units (D in m^2/s), built once."""
+        T = self.glass.temperature
+        return {name: s.diffusion.build(T) for name, s in self.species.items()}
 
     @property
     def native(self) -> str:

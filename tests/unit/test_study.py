@@ -54,7 +54,7 @@ def test_default_study_values_in_si() -> None:
     assert li.law == "sed"
     assert li.D_bulk == 4.6e-18
     assert li.sed.fwhm == pytest.approx(0.25 * EV, rel=1e-15)
-    assert li.sed.fwhm_eV == pytest.approx(0.25, rel=1e-15)
+    assert li.sed.shape_model().fwhm_eV == pytest.approx(0.25, rel=1e-15)
     assert li.sed.vacancy_fraction == 0.10
     assert li.n_min_frac == 1e-6
     assert li.above_bulk == "clamp"
@@ -245,7 +245,7 @@ BAD_STUDIES = {
     "unknown key inside a union": (
         _set("species", "Li", "diffusion", "sed", "width", value="1 eV"),
         "species.Li.diffusion.sed.width: unknown key 'width' "
-        "(allowed: shape, fwhm, vacancy_fraction)",
+        "(allowed: vacancy_fraction, shape, fwhm, sigma, centre)",
     ),
     "missing key": (_delete("glass", "n_bg"), "glass.n_bg: missing required key"),
     "negative D": (
