@@ -23,6 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("study", type=Path, help="study file (YAML)")
     run.add_argument("--out", type=Path, help="output folder (default: results/<study name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    sed = commands.add_parser(
+        "sed", help="analyse the study's site energy distributions and D(n) (no simulation)"
+    )
+    sed.add_argument("study", type=Path, help="study file (YAML)")
+    sed.add_argument("--out", type=Path, help="output folder (default: results/<study name>-sed)")
     return parser
 
 
@@ -70,13 +75,47 @@ def run_command(args: argparse.Namespace) -> int:
     return 0 if outcome.ok else 1
 
 
+def sed_command(args: argparse.Namespace) -> int:
+    """``femcait sed``: Fermi levels, D(n), PSEDs and conversions of every SED species."""
+    from femcait.study import load_study
+
+    study = load_study(args.study)
+    out = args.out or Path("results") / f"{study.name}-sed"
+    from femcait.output.run_folder import replaceable_problem
+    from femcait.output.sed_folder import SED_MARKERS, write_sed_folder
+
+    problem = replaceable_problem(out, SED_MARKERS)
+    if problem is not None:
+        raise OutputError(problem)
+    folder, analyses = write_sed_folder(study, out)
+    for analysis in analyses:
+        print(_sed_line(analysis.name, analysis.summary))
+    print(f"  output: {folder}")
+    return 0
+
+
+def _sed_line(name: str, s: dict) -> str:
+    reference = "" if s["law"] == "sed" else " (relative: from a D(n) table)"
+    fwhm = "n/a" if s["psed_fwhm_eV"] is None else f"{1000 * s['psed_fwhm_eV']:.1f} meV"
+    decades = s["D_range_decades"]
+    return (
+        f"{name}: E_F(n_bg) = {s['E_F_bulk_eV']:.4f} eV{reference}; "
+        f"D over the populated part (n/n_bg 1e-6..1) {s['D_min_m2_s']:.3g} .. "
+        f"{s['D_max_m2_s']:.3g} m^2/s ({'n/a' if decades is None else f'{decades:.2f}'} decades); "
+        f"PSED FWHM {fwhm}"
+    )
+
+
+_COMMANDS = {"run": run_command, "sed": sed_command}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     started = time.perf_counter()
     args = _parser().parse_args(argv)
     args.started = started
     try:
-        return run_command(args)
+        return _COMMANDS[args.command](args)
     except StudyError as error:
         if _is_rank0():
             print(f"femcait: error in study file:\n{error}", file=sys.stderr)

@@ -17,20 +17,21 @@ RUN_MARKERS = ("summary.json", "study.json")
 """Files that identify a folder as an earlier femcait run (which a new run may replace)."""
 
 
-def replaceable_problem(target: Path) -> str | None:
-    """Why ``target`` may not receive a run (None if it may): only an absent path or an
-    earlier femcait run folder is replaced, never a file or a folder of other data."""
+def replaceable_problem(target: Path, markers: tuple[str, ...] = RUN_MARKERS) -> str | None:
+    """Why ``target`` may not receive a run (None if it may): only an absent path, an empty
+    folder or an earlier femcait folder (holding all of ``markers``) is replaced, never a
+    file or a folder of other data."""
     target = Path(target)
     if not target.exists():
         return None
     if not target.is_dir():
         return f"{target} exists and is not a folder"
-    if all((target / name).is_file() for name in RUN_MARKERS):
+    if all((target / name).is_file() for name in markers):
         return None
     if not any(target.iterdir()):
         return None
     return (
-        f"{target} exists and is not a femcait run folder (no {' and '.join(RUN_MARKERS)}); "
+        f"{target} exists and is not a femcait output folder (no {' and '.join(markers)}); "
         "choose another --out, or empty it"
     )
 

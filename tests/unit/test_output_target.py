@@ -16,7 +16,7 @@ def test_folder_with_other_data_is_refused(tmp_path):
     (out / "sub").mkdir(parents=True)
     (out / "sub" / "thesis.tex").write_text("years of work")
     result = femcait("run", str(DEFAULT_STUDY), "--out", str(out), "--quiet", check=False)
-    _refused(result, "not a femcait run folder")
+    _refused(result, "not a femcait output folder")
     assert (out / "sub" / "thesis.tex").read_text() == "years of work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
 
