@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import ufl
 from dolfinx import fem
 
-from femcait.sed import UFL_OPS, DiffusionLaw
+from femcait.sed import DiffusionLaw, ufl_ops
 
 LOGMEAN_SERIES_BELOW = 1e-4
 """Below this |y| the factor sinh(y)/y is replaced by its series 1 + y^2/6."""
@@ -80,19 +80,25 @@ def midpoint_dx(mesh) -> ufl.Measure:
     return ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": 0})
 
 
+def _half_jump(u: ufl.core.expr.Expr, mesh) -> ufl.core.expr.Expr:
+    """Half the change of u across a cell (u linear on an interval), bounded."""
+    y = 0.5 * ufl.CellDiameter(mesh) * u.dx(0)
+    return ufl.max_value(ufl.min_value(y, LOGMEAN_MAX_ARGUMENT), -LOGMEAN_MAX_ARGUMENT)
+
+
 def log_mean_density(u: ufl.core.expr.Expr, mesh) -> ufl.core.expr.Expr:
     """Cell average of exp(u) for u linear on an interval, at the cell midpoint."""
-    h = ufl.CellDiameter(mesh)
-    y = 0.5 * h * u.dx(0)
-    y = ufl.max_value(ufl.min_value(y, LOGMEAN_MAX_ARGUMENT), -LOGMEAN_MAX_ARGUMENT)
+    y = _half_jump(u, mesh)
     factor = ufl.conditional(ufl.lt(abs(y), LOGMEAN_SERIES_BELOW), 1 + y * y / 6, ufl.sinh(y) / y)
     return ufl.exp(u) * factor
 
 
 def species_flux_coefficient(u, law: DiffusionLaw, mesh):
-    """d(c) * c on a cell, both at the logarithmic-mean density."""
+    """d(c) * c on a cell, both at the logarithmic-mean density; a law's mobile share
+    (immobile fraction) at the cell's smaller nodal density, exp(u_mid - |jump| / 2)."""
     c_mean = log_mean_density(u, mesh)
-    return law(c_mean, UFL_OPS) * c_mean
+    c_low = ufl.exp(u - abs(_half_jump(u, mesh)))
+    return law(c_mean, ufl_ops(mesh), c_mobile=c_low) * c_mean
 
 
 def npp_residual(
@@ -125,7 +131,8 @@ def npp_residual(
     tests = ufl.TestFunctions(w.function_space)
     n = len(species)
     psi, q = unknowns[n], tests[n]
-    space_charge = -background_charge
+    debye_squared = fem.Constant(mesh, float(debye_squared))  # values, not code: the form
+    space_charge = -fem.Constant(mesh, float(background_charge))  # is compiled once per sweep
     residual = 0
     for i, s in enumerate(species):
         u, v = unknowns[i], tests[i]

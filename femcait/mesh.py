@@ -71,21 +71,26 @@ def graded_nodes(
 def estimated_front_depth(study: Study, scales: Scales) -> float:
     """Rough final front depth (nondimensional) for sizing the fine zone.
 
-    Potentiostatic: the surface potential drives the ions through the replaced zone
+    Per stage, from the start of the experiment to the end of that stage; the deepest of
+    these. Potentiostatic: the surface potential drives the ions through the replaced zone
     (the beam species at its D) in series with the bulk (the native species at D_ref),
     both at density n_bg: d^2 / (2 D_beam) + L d / D_native = U t. Galvanostatic: the
     charge passed, j t / (e n_bg).
     """
-    exp = study.experiment
-    t = exp.duration / scales.time_s
-    if exp.mode == "galvanostatic":
-        flux = exp.current_density / (scales.flux_m2_s * constants.e)
-        return flux * t
-    D_beam = study.diffusion_laws[exp.beam].D_bulk / scales.diffusivity_m2_s
-    L = study.glass.thickness / scales.length_m
-    U = abs(exp.surface_potential) / scales.thermal_voltage_V
-    a, b, c = 1 / (2 * D_beam), L, -U * t
-    return (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    experiment = study.experiment
+    depth = 0.0
+    for start, stage in zip(experiment.stage_starts, experiment.stages, strict=True):
+        t = (start + stage.duration) / scales.time_s
+        if stage.mode == "galvanostatic":
+            flux = stage.current_density / (scales.flux_m2_s * constants.e)
+            depth = max(depth, flux * t)
+            continue
+        D_beam = study.diffusion_laws[stage.beam].D_bulk / scales.diffusivity_m2_s
+        L = study.glass.thickness / scales.length_m
+        U = abs(stage.surface_potential) / scales.thermal_voltage_V
+        a, b, c = 1 / (2 * D_beam), L, -U * t
+        depth = max(depth, (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a))
+    return depth
 
 
 def resolved_mesh_settings(study: Study, scales: Scales) -> dict[str, float]:

@@ -91,42 +91,17 @@ class TransportProblem:
         self.w_old = fem.Function(self.V)
         self.w_older = fem.Function(self.V)
         self.bdf = BDFCoefficients(mesh)
-        self.boundaries: BoundarySet = boundaries_factory(self.V)
-        residual = npp_residual(
-            self.w,
-            self.w_old,
-            self.w_older,
-            self.species,
-            debye_squared,
-            background_charge,
-            self.bdf,
-            influx=self.boundaries.influx,
-            sources=sources,
-        )
-        options = {**DEFAULT_PETSC_OPTIONS, "snes_max_it": max_newton_iterations}
-        options.update(petsc_options or {})
-        TransportProblem._count += 1
-        try:
-            self._nonlinear = NonlinearProblem(
-                residual,
-                self.w,
-                bcs=self.boundaries.dirichlet,
-                petsc_options_prefix=f"femcait_{TransportProblem._count}_",
-                petsc_options=options,
-            )
-        except PETSc.Error as error:
-            raise StudyError(
-                f"solver.petsc_options: PETSc rejected {petsc_options} (PETSc error "
-                f"{error.ierr}); see the PETSc SNES/KSP/PC manual pages for allowed values"
-            ) from None
+        self._debye_squared = debye_squared
+        self._background_charge = background_charge
+        self._sources = sources
+        self._petsc_options = petsc_options
+        self._options = {**DEFAULT_PETSC_OPTIONS, "snes_max_it": max_newton_iterations}
+        self._options.update(petsc_options or {})
         self._u_dofs = np.concatenate([self._parent_dofs(i) for i in range(self.n_species)])
         self._u_dofs = self._u_dofs[self._u_dofs < self.V.dofmap.index_map.size_local]
-        self._nonlinear.solver.setLineSearchPreCheck(self._bound_newton_step)
-        self._residual_form = self._nonlinear.F
-        self._residual_vector = self._nonlinear.b.duplicate()
+        self.set_boundaries(boundaries_factory)
         dxl = lumped_dx(mesh)
         unknowns = ufl.split(self.w)
-        self._influx_forms = [(i, fem.form(g * ds)) for i, g, ds in self.boundaries.influx]
         self.w_initial = fem.Function(self.V)
         initial = ufl.split(self.w_initial)
         self._inventory_forms = [
@@ -138,6 +113,40 @@ class TransportProblem:
         ]
         self._field_dofs = [self._owned_sorted_dofs(i) for i in range(self.n_species + 1)]
         self.coordinates = self._owned_coordinates(0)
+
+    def set_boundaries(self, boundaries_factory) -> None:
+        """(Re)build the boundary conditions and the nonlinear solver (a new experiment stage
+        may change the beam species or the drive); the state is kept."""
+        self.boundaries: BoundarySet = boundaries_factory(self.V)
+        residual = npp_residual(
+            self.w,
+            self.w_old,
+            self.w_older,
+            self.species,
+            self._debye_squared,
+            self._background_charge,
+            self.bdf,
+            influx=self.boundaries.influx,
+            sources=self._sources,
+        )
+        TransportProblem._count += 1
+        try:
+            self._nonlinear = NonlinearProblem(
+                residual,
+                self.w,
+                bcs=self.boundaries.dirichlet,
+                petsc_options_prefix=f"femcait_{TransportProblem._count}_",
+                petsc_options=self._options,
+            )
+        except PETSc.Error as error:
+            raise StudyError(
+                f"solver.petsc_options: PETSc rejected {self._petsc_options} (PETSc error "
+                f"{error.ierr}); see the PETSc SNES/KSP/PC manual pages for allowed values"
+            ) from None
+        self._nonlinear.solver.setLineSearchPreCheck(self._bound_newton_step)
+        self._residual_form = self._nonlinear.F
+        self._residual_vector = self._nonlinear.b.duplicate()
+        self._influx_forms = [(i, fem.form(g * ds)) for i, g, ds in self.boundaries.influx]
 
     def _bound_newton_step(self, x, y) -> None:
         """Shorten the Newton update y (x_new = x - y) so log-densities stay in range.

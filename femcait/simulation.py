@@ -17,7 +17,7 @@ from mpi4py import MPI
 from scipy import constants
 
 from femcait import interruption
-from femcait.boundary import CAITConditions, cait_boundaries, tag_ends
+from femcait.boundary import BoundarySet, CAITConditions, cait_boundaries, tag_ends
 from femcait.forms import SpeciesTerms
 from femcait.mesh import create_interval_mesh, graded_nodes, resolved_mesh_settings
 from femcait.problem import TransportProblem
@@ -25,6 +25,7 @@ from femcait.quantities import front_depth, max_charge_imbalance, plateau_level
 from femcait.scales import Scales
 from femcait.stepping import StepController, local_error
 from femcait.study import Study
+from femcait.study.schema import Stage
 
 FOREIGN_INITIAL_FRACTION = 1e-12
 """Initial density of foreign species (the log-density needs a positive start)."""
@@ -44,6 +45,7 @@ class StepRecord:
     """Derived quantities after an accepted step (SI units)."""
 
     step: int
+    stage: int
     time_s: float
     dt_s: float
     newton_iterations: int
@@ -117,14 +119,15 @@ class Simulation:
             )
             for n in self.names
         ]
-        self.conditions = self._conditions()
-        tags = tag_ends(self.mesh, self.mesh_settings["length"])
+        self.stage = 0
+        self.conditions = self._conditions(study.experiment.stages[0])
+        self._tags = tag_ends(self.mesh, self.mesh_settings["length"])
         self.problem = TransportProblem(
             self.mesh,
             species,
             self.scales.debye_squared,
             self.background,
-            lambda V: cait_boundaries(V, tags, self.conditions),
+            self._boundaries,
             petsc_options=study.solver.petsc_options,
             max_newton_iterations=study.solver.max_newton_iterations,
         )
@@ -132,8 +135,11 @@ class Simulation:
         self.statistics = RunStatistics()
 
     # --- set-up ---------------------------------------------------------------------------
-    def _conditions(self) -> CAITConditions:
-        exp, s = self.study.experiment, self.scales
+    def _boundaries(self, V) -> BoundarySet:
+        return cait_boundaries(V, self._tags, self.conditions)
+
+    def _conditions(self, exp: Stage) -> CAITConditions:
+        s = self.scales
         beam_flux = None
         if exp.mode == "galvanostatic":
             beam_flux = exp.current_density / (constants.e * s.flux_m2_s)
@@ -210,12 +216,36 @@ class Simulation:
         on_step: Callable[[StepRecord, Profile | None], None] | None = None,
         on_output: Callable[[float, Profile | None], None] | None = None,
     ) -> StepRecord:
-        """Integrate to the end of the experiment; return the last step's record."""
+        """Integrate to the end of the experiment, stage after stage; return the last
+        step's record."""
         start = time.perf_counter()
+        experiment = self.study.experiment
+        self.initial_state()
+        self._influx = np.zeros(len(self.names))
+        record = None
+        stages = zip(experiment.stage_starts, experiment.stages, strict=True)
+        for index, (stage_start, stage) in enumerate(stages):
+            if index > 0:  # the next beam and drive, from the state the last stage left
+                self.stage = index
+                self.conditions = self._conditions(stage)
+                self.problem.set_boundaries(self._boundaries)
+            record = self._run_stage(stage_start, stage, on_step, on_output) or record
+        self.statistics.wall_s = time.perf_counter() - start
+        return record
+
+    def _run_stage(
+        self,
+        stage_start_s: float,
+        stage: Stage,
+        on_step: Callable[[StepRecord, Profile | None], None] | None,
+        on_output: Callable[[float, Profile | None], None] | None,
+    ) -> StepRecord | None:
+        """Integrate one stage (BDF history restarts: its first step is BDF1)."""
         s, ts = self.scales, self.study.time
         settings = {k: v / s.time_s for k, v in self.time_settings.items()}
-        outputs = [t / s.time_s for t in self.study.experiment.output_times]
-        t_end = self.study.experiment.duration / s.time_s
+        t = stage_start_s / s.time_s
+        outputs = [(stage_start_s + o) / s.time_s for o in stage.output_times]
+        t_end = (stage_start_s + stage.duration) / s.time_s
         control = StepController(
             t_end=t_end,
             output_times=outputs,
@@ -227,12 +257,11 @@ class Simulation:
             second_order=ts.scheme == "bdf2",
             time_unit_s=s.time_s,
         )
-        self.initial_state()
         p = self.problem
-        influx = np.zeros(len(self.names))
+        influx = self._influx
         last_increment = np.zeros(len(self.names))
-        times, states, vectors = [0.0], [p.fractions()], [p.w.x.array.copy()]
-        t, dt_previous, record = 0.0, None, None
+        times, states, vectors = [t], [p.fractions()], [p.w.x.array.copy()]
+        dt_previous, record = None, None
         while t < t_end * (1 - 1e-12):
             interruption.check(self.comm)
             dt = control.next_step(t)
@@ -272,7 +301,6 @@ class Simulation:
                 on_step(record, profile)
             if on_output is not None and any(abs(t - o) <= 1e-9 * o for o in outputs):
                 on_output(t * s.time_s, profile)
-        self.statistics.wall_s = time.perf_counter() - start
         return record
 
     def _record(self, t, dt, iterations, increment, influx, profile) -> StepRecord:
@@ -310,6 +338,7 @@ class Simulation:
             min_frac = float(fractions.min())
         return StepRecord(
             step=self.statistics.steps,
+            stage=self.stage,
             time_s=t * s.time_s,
             dt_s=dt * s.time_s,
             newton_iterations=iterations,

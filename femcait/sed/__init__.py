@@ -1,6 +1,6 @@
 """Site-energy distributions (SED), ionic Fermi levels and the D(n) laws they imply."""
 
-from femcait.sed.backend import NUMPY_OPS, UFL_OPS, Field, Ops
+from femcait.sed.backend import NUMPY_OPS, UFL_OPS, Field, Ops, ufl_ops
 from femcait.sed.diffusion import (
     FILL_LIMIT,
     ConstantDiffusion,
@@ -35,4 +35,5 @@ __all__ = [
     "UniformShape",
     "normal_quantile",
     "psed_from_diffusion",
+    "ufl_ops",
 ]

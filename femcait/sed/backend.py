@@ -3,11 +3,14 @@
 A law is written once as ``law(x, ops)`` and uses only the operations in :class:`Ops`,
 never Python branching on values. With :data:`NUMPY_OPS` it returns numbers; with
 :data:`UFL_OPS` it returns a UFL expression whose derivative UFL computes exactly
-(the idea of FESTIM's ``u_exact(mod)``).
+(the idea of FESTIM's ``u_exact(mod)``). Its parameters pass through ``ops.constant``:
+:func:`ufl_ops` makes them ``fem.Constant`` objects, so that forms built for different
+parameter values are the same form, compiled once (a sweep changes values, not code).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +34,8 @@ class Ops:
         where_less: ``where_less(a, b, if_true, if_false)`` is ``if_true`` where
             ``a < b`` and ``if_false`` elsewhere.
         ones_like: A backend-safe 1.0 shaped like its argument.
+        constant: A parameter value as the backend holds it (a float, or a
+            ``fem.Constant`` whose value can change without recompiling a form).
     """
 
     exp: Callable[[Any], Any]
@@ -40,6 +45,7 @@ class Ops:
     minimum: Callable[[Any, Any], Any]
     where_less: Callable[[Any, Any, Any, Any], Any]
     ones_like: Callable[[Any], Any]
+    constant: Callable[[float], Any] = float
 
 
 NUMPY_OPS = Ops(
@@ -62,4 +68,12 @@ UFL_OPS = Ops(
     where_less=lambda a, b, if_true, if_false: ufl.conditional(ufl.lt(a, b), if_true, if_false),
     ones_like=lambda x: 1.0,
 )
-"""UFL backend: builds a law as a UFL expression (exact Newton derivative in a weak form)."""
+"""UFL backend: builds a law as a UFL expression (exact Newton derivative in a weak form);
+parameters are baked into the expression as numbers."""
+
+
+def ufl_ops(mesh: Any) -> Ops:
+    """UFL backend whose parameters are ``fem.Constant`` objects on ``mesh``."""
+    from dolfinx import fem
+
+    return dataclasses.replace(UFL_OPS, constant=lambda value: fem.Constant(mesh, float(value)))

@@ -95,7 +95,7 @@ class SEDDiffusion:
 
     def effective_fraction(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
         """``c`` clamped to ``[c_min, c_max]``."""
-        return ops.minimum(ops.maximum(c, self.c_min), self.c_max)
+        return ops.minimum(ops.maximum(c, ops.constant(self.c_min)), ops.constant(self.c_max))
 
     def fermi_level(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
         """Ionic Fermi level at ``c_eff``, eV."""
@@ -114,16 +114,19 @@ class SEDDiffusion:
         if f == 0.0:
             return ops.ones_like(c)
         c_eff = self.effective_fraction(c, ops)
+        f = ops.constant(f)
         return ops.maximum(c_eff - f, 0.0) / (c_eff * (1.0 - f))
 
-    def ratio(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
-        """``D(c) / D_bulk``."""
-        shift = self.fermi_level(c, ops) - self.sed.bulk_fermi_level_eV
-        return ops.exp(shift / self.kT_eV) * self.mobile_factor(c, ops)
+    def ratio(self, c: Field, ops: Ops = NUMPY_OPS, c_mobile: Field | None = None) -> Field:
+        """``D(c) / D_bulk``; the mobile share is taken at ``c_mobile`` if given (the weak
+        form passes a cell's smaller nodal c, so that no node drains below f_imm)."""
+        shift = self.fermi_level(c, ops) - ops.constant(self.sed.bulk_fermi_level_eV)
+        mobile = self.mobile_factor(c if c_mobile is None else c_mobile, ops)
+        return ops.exp(shift / ops.constant(self.kT_eV)) * mobile
 
-    def __call__(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
-        """``D(c)`` in the unit of ``D_bulk``."""
-        return self.D_bulk * self.ratio(c, ops)
+    def __call__(self, c: Field, ops: Ops = NUMPY_OPS, c_mobile: Field | None = None) -> Field:
+        """``D(c)`` in the unit of ``D_bulk`` (``c_mobile``: see `ratio`)."""
+        return ops.constant(self.D_bulk) * self.ratio(c, ops, c_mobile)
 
     def scaled(self, factor: float) -> SEDDiffusion:
         """The same law with D multiplied by ``factor`` (e.g. to another unit)."""
@@ -149,13 +152,13 @@ class ConstantDiffusion:
         """D at c = 1 (that is, D)."""
         return self.D
 
-    def ratio(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
+    def ratio(self, c: Field, ops: Ops = NUMPY_OPS, c_mobile: Field | None = None) -> Field:
         """``D(c) / D``: 1 (an array of ones shaped like ``c`` for NumPy)."""
         return ops.ones_like(c)
 
-    def __call__(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
-        """``D``, shaped like ``c`` for NumPy."""
-        return self.D * self.ratio(c, ops)
+    def __call__(self, c: Field, ops: Ops = NUMPY_OPS, c_mobile: Field | None = None) -> Field:
+        """``D``, shaped like ``c`` for NumPy (``c_mobile`` is not used)."""
+        return ops.constant(self.D) * self.ratio(c, ops)
 
     def scaled(self, factor: float) -> ConstantDiffusion:
         """The same law with D multiplied by ``factor``."""
@@ -193,9 +196,10 @@ class TabulatedDiffusion:
         """D at c = 1 (interpolated, or the nearest end value)."""
         return float(np.exp(np.interp(0.0, self._x, self._y)))
 
-    def __call__(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
-        """``D(c)`` in the unit of the table."""
-        c_eff = ops.minimum(ops.maximum(c, self.c_values[0]), self.c_values[-1])
+    def __call__(self, c: Field, ops: Ops = NUMPY_OPS, c_mobile: Field | None = None) -> Field:
+        """``D(c)`` in the unit of the table (``c_mobile`` is not used)."""
+        low, high = ops.constant(self.c_values[0]), ops.constant(self.c_values[-1])
+        c_eff = ops.minimum(ops.maximum(c, low), high)
         slopes = np.diff(self._y) / np.diff(self._x)
         intercepts = self._y[:-1] - slopes * self._x[:-1]
         breakpoints = list(self.c_values[1:-1])
@@ -203,9 +207,9 @@ class TabulatedDiffusion:
         b = select(c_eff, breakpoints, list(slopes), ops)
         return ops.exp(a + b * ops.log(c_eff))
 
-    def ratio(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
+    def ratio(self, c: Field, ops: Ops = NUMPY_OPS, c_mobile: Field | None = None) -> Field:
         """``D(c) / D_bulk``."""
-        return self(c, ops) / self.D_bulk
+        return self(c, ops) / ops.constant(self.D_bulk)
 
     def scaled(self, factor: float) -> TabulatedDiffusion:
         """The same law with D multiplied by ``factor``."""

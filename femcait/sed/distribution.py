@@ -60,7 +60,7 @@ class SiteEnergyDistribution:
 
     def fermi_level(self, c: Field, ops: Ops = NUMPY_OPS) -> Field:
         """Ionic Fermi level E_F (eV) at ``c = n / n_bg``, for ``0 < c < 1 / (1 - f_vac)``."""
-        return self.shape.quantile(self.occupied_share * c, ops)
+        return self.shape.quantile(ops.constant(self.occupied_share) * c, ops)
 
     @cached_property
     def bulk_fermi_level_eV(self) -> float:

@@ -23,8 +23,9 @@ def select(x: Field, breakpoints: Sequence[float], values: Sequence[float], ops:
     def subtree(lo: int, hi: int) -> Field:
         # values[lo..hi] with breakpoints[lo..hi-1] between them
         if lo == hi:
-            return values[lo] * ops.ones_like(x)
+            return ops.constant(values[lo]) * ops.ones_like(x)
         mid = (lo + hi) // 2
-        return ops.where_less(x, breakpoints[mid], subtree(lo, mid), subtree(mid + 1, hi))
+        below, above = subtree(lo, mid), subtree(mid + 1, hi)
+        return ops.where_less(x, ops.constant(breakpoints[mid]), below, above)
 
     return subtree(0, len(values) - 1)

@@ -73,7 +73,7 @@ class ProbitHermiteQuantile:
 
     def __call__(self, p: Field, ops: Ops = NUMPY_OPS) -> Field:
         """The interpolated quantile at ``p`` (held at its end values outside |z| <= 7)."""
-        z = ops.minimum(ops.maximum(normal_quantile(p, ops), -Z_RANGE), Z_RANGE)
+        z = ops.minimum(ops.maximum(normal_quantile(p, ops), -Z_RANGE), Z_RANGE)  # fixed
         inner = list(self.z_nodes[1:-1])
         start = select(z, inner, list(self.z_nodes[:-1]), ops)
         s = z - start

@@ -68,7 +68,7 @@ class GaussianShape:
 
     def quantile(self, p: Field, ops: Ops = NUMPY_OPS) -> Field:
         """Energy below which a fraction ``p`` (0 < p < 1) of the sites lies (Acklam probit)."""
-        return self.centre_eV + self.sigma_eV * normal_quantile(p, ops)
+        return ops.constant(self.centre_eV) + ops.constant(self.sigma_eV) * normal_quantile(p, ops)
 
     def energy_window(self) -> tuple[float, float]:
         """Energies outside which the density is below 1e-15 of its peak."""
@@ -115,7 +115,8 @@ class LogisticShape:
         """Energy below which a fraction ``p`` (0 < p < 1) of the sites lies."""
         lower = ops.maximum(p, P_FLOOR)
         upper = ops.maximum(1.0 - p, P_FLOOR)
-        return self.centre_eV + self.scale_eV * (ops.log(lower) - ops.log(upper))
+        scale = ops.constant(self.scale_eV)
+        return ops.constant(self.centre_eV) + scale * (ops.log(lower) - ops.log(upper))
 
     def energy_window(self) -> tuple[float, float]:
         """Energies outside which the density is below 1e-15 of its peak."""
@@ -165,7 +166,8 @@ class UniformShape:
 
     def quantile(self, p: Field, ops: Ops = NUMPY_OPS) -> Field:
         """Energy below which a fraction ``p`` of the sites lies (p clamped to [0, 1])."""
-        return self.low_eV + self.width_eV * ops.minimum(ops.maximum(p, 0.0), 1.0)
+        fraction = ops.minimum(ops.maximum(p, 0.0), 1.0)
+        return ops.constant(self.low_eV) + ops.constant(self.width_eV) * fraction
 
     def energy_window(self) -> tuple[float, float]:
         """The box with a margin of 5 % of its width on each side."""

@@ -171,6 +171,11 @@ def _describe(error: ErrorDetails, data: dict[str, Any]) -> str:
         message = f"got {count} {'entry' if count == 1 else 'entries'}, must have at least {least}"
     else:
         message = f"got {shown}: {error['msg']}"
+    experiment = data.get("experiment")
+    if [str(p) for p in path[:3]] == ["experiment", "stages", "0"] and not (
+        isinstance(experiment, dict) and "stages" in experiment
+    ):  # a single-stage experiment: its keys are directly under `experiment`
+        path = ["experiment", *path[3:]]
     return f"{'.'.join(map(str, path)) or '(top level)'}: {message}"
 
 

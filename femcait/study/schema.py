@@ -74,9 +74,11 @@ class Species(Section):
         return charge
 
 
-class Experiment(Section):
-    """The CAIT experiment: the beam and how long it runs."""
+class Stage(Section):
+    """One stage of a CAIT experiment: a beam species, its drive and how long it runs."""
 
+    name: str | None = None
+    """Optional label of the stage (e.g. "Rb" for the first of a double CAIT)."""
     beam: str
     """Name of the foreign species in the beam."""
     mode: Literal["potentiostatic", "galvanostatic"] = "potentiostatic"
@@ -90,7 +92,8 @@ class Experiment(Section):
     duration: PositiveTime
     """Duration of the bombardment in s."""
     output_times: Annotated[list[PositiveTime], Field(default_factory=list, validate_default=True)]
-    """Times of the output profiles in s; the duration is appended if missing."""
+    """Times of the output profiles in s from the start of the stage; its duration is
+    appended if missing."""
 
     @field_validator("output_times")
     @classmethod
@@ -129,6 +132,44 @@ class Experiment(Section):
                 excluded,
             )
         return self
+
+
+def _stages_form(value: Any) -> Any:
+    """A single-stage experiment (the stage's keys directly) is a list of one stage."""
+    if isinstance(value, dict) and "stages" not in value:
+        return {"stages": [value]}
+    return value
+
+
+class Experiment(Section):
+    """The CAIT experiment: one stage (its keys directly under `experiment`) or a sequence
+    under `stages`, each continuing from the state the previous one left."""
+
+    stages: Annotated[list[Stage], Field(min_length=1)]
+    """The stages in order (e.g. a double CAIT: an Rb+ beam, then a Cs+ beam)."""
+
+    @property
+    def duration(self) -> float:
+        """Total duration of all stages in s."""
+        return sum(stage.duration for stage in self.stages)
+
+    @property
+    def stage_starts(self) -> list[float]:
+        """Start time of every stage in s."""
+        starts, t = [], 0.0
+        for stage in self.stages:
+            starts.append(t)
+            t += stage.duration
+        return starts
+
+    @property
+    def output_times(self) -> list[float]:
+        """Output times of all stages in s from the start of the experiment."""
+        return [
+            start + time
+            for start, stage in zip(self.stage_starts, self.stages, strict=True)
+            for time in stage.output_times
+        ]
 
 
 class MeshSettings(Section):
@@ -212,6 +253,18 @@ class OutputSettings(Section):
     """Also write fields in VTX format (XDMF is always written)."""
 
 
+def _check_beam(beam: str, species: dict[str, Species], path: str) -> None:
+    """The beam must name a foreign species."""
+    foreign = ", ".join(name for name, s in species.items() if s.role == "foreign")
+    if beam not in species:
+        raise invalid(f"got {beam!r}, must name a foreign species ({foreign})", path)
+    if species[beam].role != "foreign":
+        raise invalid(
+            f"got {beam!r}, a native species; the beam must be a foreign species ({foreign})",
+            path,
+        )
+
+
 class Study(Section):
     """A complete, validated CAIT study; every quantity is an SI float."""
 
@@ -225,7 +278,9 @@ class Study(Section):
     glass: Glass
     species: Annotated[dict[str, Species], Field(min_length=2)]
     """Mobile species by name, in file order: exactly one native, the others foreign."""
-    experiment: Experiment
+    experiment: Annotated[
+        Experiment, BeforeValidator(_stages_form, json_schema_input_type=Stage | Experiment)
+    ]
     mesh: MeshSettings = MeshSettings()
     time: TimeSettings = TimeSettings()
     solver: SolverSettings = SolverSettings()
@@ -271,22 +326,15 @@ class Study(Section):
     @classmethod
     def _resolve_experiment(cls, experiment: Experiment, info: ValidationInfo) -> Experiment:
         species: dict[str, Species] | None = info.data.get("species")
-        if species is not None:
-            foreign = ", ".join(name for name, s in species.items() if s.role == "foreign")
-            if experiment.beam not in species:
-                raise invalid(
-                    f"got {experiment.beam!r}, must name a foreign species ({foreign})", "beam"
-                )
-            if species[experiment.beam].role != "foreign":
-                raise invalid(
-                    f"got {experiment.beam!r}, a native species; the beam must be a "
-                    f"foreign species ({foreign})",
-                    "beam",
-                )
         glass: Glass | None = info.data.get("glass")
-        if glass is not None and experiment.front_density is None:
-            experiment = experiment.model_copy(update={"front_density": glass.n_bg})
-        return experiment
+        stages = []
+        for index, stage in enumerate(experiment.stages):
+            if species is not None:
+                _check_beam(stage.beam, species, f"stages.{index}.beam")
+            if glass is not None and stage.front_density is None:
+                stage = stage.model_copy(update={"front_density": glass.n_bg})
+            stages.append(stage)
+        return experiment.model_copy(update={"stages": stages})
 
     @field_validator("mesh")
     @classmethod
@@ -322,4 +370,8 @@ class Study(Section):
         Automatic settings (null in the file) stay null. Validating the dict again gives an
         equal `Study`.
         """
-        return self.model_dump(mode="json")
+        resolved = self.model_dump(mode="json")
+        stages = resolved["experiment"]["stages"]
+        if len(stages) == 1 and stages[0]["name"] is None:  # written as the user would
+            resolved["experiment"] = {k: v for k, v in stages[0].items() if k != "name"}
+        return resolved

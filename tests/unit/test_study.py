@@ -60,7 +60,8 @@ def test_default_study_values_in_si() -> None:
     assert li.above_bulk == "clamp"
     k = study.species["K"]
     assert (k.role, k.charge, k.diffusion.law, k.diffusion.D) == ("foreign", 1, "constant", 2.6e-21)
-    experiment = study.experiment
+    experiment = study.experiment.stages[0]
+    assert len(study.experiment.stages) == 1
     assert experiment.beam == "K"
     assert experiment.mode == "potentiostatic"
     assert experiment.surface_potential == 5.0
@@ -173,7 +174,7 @@ def test_explicit_front_density_and_species_order(default_data: dict[str, Any]) 
     default_data["experiment"]["front_density"] = "7e27 m^-3"
     default_data["species"] = dict(reversed(default_data["species"].items()))
     study = study_from_dict(default_data)
-    assert study.experiment.front_density == 7e27
+    assert study.experiment.stages[0].front_density == 7e27
     assert list(study.species) == ["K", "Li"]
     assert list(study.to_resolved_dict()["species"]) == ["K", "Li"]
 
@@ -183,8 +184,8 @@ def test_galvanostatic_study(default_data: dict[str, Any]) -> None:
     del experiment["surface_potential"]
     experiment.update(mode="galvanostatic", current_density="10 uA/cm^2")
     study = study_from_dict(default_data)
-    assert study.experiment.current_density == pytest.approx(0.1, rel=1e-14)
-    assert study.experiment.surface_potential is None
+    assert study.experiment.stages[0].current_density == pytest.approx(0.1, rel=1e-14)
+    assert study.experiment.stages[0].surface_potential is None
     assert study_from_dict(study.to_resolved_dict()) == study
 
 
