@@ -23,6 +23,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("study", type=Path, help="study file (YAML)")
     run.add_argument("--out", type=Path, help="output folder (default: results/<study name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--case", help="sweep: run only this case (see `femcait cases`)")
+    run.add_argument(
+        "--ranks-per-case", type=int, help="sweep: MPI ranks per case (default: the file's)"
+    )
+    cases = commands.add_parser("cases", help="list the cases of a sweep")
+    cases.add_argument("study", type=Path, help="study file with a sweep section (YAML)")
+    report = commands.add_parser("report", help="results.csv and figures of a sweep folder")
+    report.add_argument("out", type=Path, help="output folder of a sweep")
     sed = commands.add_parser(
         "sed", help="analyse the study's site energy distributions and D(n) (no simulation)"
     )
@@ -47,10 +55,15 @@ def _report(summary: dict) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """``femcait run``: validate the study, then simulate it."""
-    from femcait.study import load_study
+    """``femcait run``: validate the study (or sweep), then simulate it."""
+    from femcait.study import load_yaml, study_from_dict
 
-    study = load_study(args.study)  # raises StudyError before anything is computed
+    data = load_yaml(args.study)  # raises StudyError before anything is computed
+    if isinstance(data, dict) and "sweep" in data:
+        return _run_sweep(args, data)
+    if args.case is not None:
+        raise StudyError(f"{args.study}: --case needs a study with a sweep section")
+    study = study_from_dict(data, str(args.study), base_dir=args.study.parent)
     out = args.out or Path("results") / study.name
     from femcait.output.run_folder import replaceable_problem
 
@@ -73,6 +86,73 @@ def run_command(args: argparse.Namespace) -> int:
         for warning in outcome.summary["warnings"]:
             print(f"  warning: {warning}")
     return 0 if outcome.ok else 1
+
+
+def _run_sweep(args: argparse.Namespace, data: dict) -> int:
+    """``femcait run SWEEP.yaml``: every pending case, in MPI groups."""
+    from femcait.sweep import expand_sweep
+
+    sweep = expand_sweep(data, str(args.study))
+    out = args.out or Path("results") / str(data.get("name", args.study.stem))
+    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+    from mpi4py import MPI
+
+    from femcait.sweep.runner import run_sweep
+
+    comm = MPI.COMM_WORLD
+    interruption.install()
+    rank0 = comm.rank == 0
+    if rank0:
+        print(f"{sweep.source}: {len(sweep.cases)} cases on {comm.size} rank(s) into {out}")
+    outcome = run_sweep(
+        sweep,
+        args.study.parent,
+        out,
+        comm,
+        only=args.case,
+        ranks_per_case=args.ranks_per_case,
+        log=lambda line: print(line, flush=True),
+    )
+    if rank0:
+        counts: dict[str, int] = {}
+        for row in outcome.rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        states = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        print(
+            f"{len(outcome.ran)} case(s) run, {len(outcome.skipped)} already complete; "
+            f"the sweep: {states}\n  results: {outcome.out / 'results.csv'}"
+        )
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    return 0 if outcome.ok or (args.case is not None and _case_ok(outcome, args.case)) else 1
+
+
+def _case_ok(outcome, name: str) -> bool:
+    return any(row["case"] == name and row["status"] == "completed" for row in outcome.rows)
+
+
+def cases_command(args: argparse.Namespace) -> int:
+    """``femcait cases``: the case names of a sweep, one per line, with their values."""
+    from femcait.study import load_yaml
+    from femcait.sweep import expand_sweep
+
+    data = load_yaml(args.study)
+    if not (isinstance(data, dict) and "sweep" in data):
+        raise StudyError(f"{args.study}: no sweep section")
+    sweep = expand_sweep(data, str(args.study))
+    for case in sweep.cases:
+        values = "  ".join(f"{path}={value}" for path, value in case.overrides.items())
+        print(f"{case.name}\t{values}")
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """``femcait report``: rebuild results.csv from the case folders and plot it."""
+    from femcait.sweep.report import write_report
+
+    for path in write_report(args.out):
+        print(path)
+    return 0
 
 
 def sed_command(args: argparse.Namespace) -> int:
@@ -106,7 +186,12 @@ def _sed_line(name: str, s: dict) -> str:
     )
 
 
-_COMMANDS = {"run": run_command, "sed": sed_command}
+_COMMANDS = {
+    "run": run_command,
+    "sed": sed_command,
+    "cases": cases_command,
+    "report": report_command,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ def run_study(
     comm: MPI.Comm,
     show_progress: bool = True,
     started: float | None = None,
+    extra_json: dict[str, dict] | None = None,
 ) -> RunOutcome:
     """Simulate ``study`` and write its output folder ``out`` (committed atomically).
 
@@ -45,18 +46,26 @@ def run_study(
 
     A run that ends in a solver failure is still written (status "failed" with the
     reason); one interrupted by anything else (Ctrl-C, a crash) leaves ``out`` as it was.
+    ``extra_json``: more JSON files (name -> content) written into the folder before it
+    is committed (a sweep's case.json).
     """
     start = time.perf_counter() if started is None else started
     simulation = Simulation(study, comm)
     folder = RunFolder(out, comm)
     try:
-        return _run_into(simulation, folder, start, show_progress)
+        return _run_into(simulation, folder, start, show_progress, extra_json or {})
     except BaseException:
         folder.discard()
         raise
 
 
-def _run_into(simulation: Simulation, folder: RunFolder, start: float, show_progress: bool):
+def _run_into(
+    simulation: Simulation,
+    folder: RunFolder,
+    start: float,
+    show_progress: bool,
+    extra_json: dict[str, dict],
+):
     study, comm = simulation.study, simulation.comm
     rank0 = comm.rank == 0
     names = simulation.names
@@ -117,6 +126,8 @@ def _run_into(simulation: Simulation, folder: RunFolder, start: float, show_prog
                 table.append(row)
         table.close()
         _figures(folder.path, simulation, profiles, summary)
+        for name, content in extra_json.items():
+            write_json(folder.path / name, content)
         summary["wall_s"] = time.perf_counter() - start  # everything but the final rename
         write_json(folder.path / "summary.json", summary)
     return RunOutcome(folder.commit(), summary, status == "completed")

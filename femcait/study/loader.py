@@ -79,6 +79,11 @@ def _check_unique_keys(node: yaml.Node, path: tuple[str, ...], seen_nodes: set[i
 
 def load_study(path: str | os.PathLike[str]) -> Study:
     """Read and validate a YAML study file; raise `StudyError` on any problem."""
+    return study_from_dict(load_yaml(path), str(path), base_dir=Path(path).parent)
+
+
+def load_yaml(path: str | os.PathLike[str]) -> Any:
+    """Read a YAML study file (duplicate keys are errors); raise `StudyError` on a problem."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -96,7 +101,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         raise StudyError(f"{source}: {_yaml_message(exc)}") from None
     except yaml.YAMLError as exc:
         raise StudyError(f"{source}: {exc}") from None
-    return study_from_dict(data, source, base_dir=Path(path).parent)
+    return data
 
 
 def study_from_dict(
