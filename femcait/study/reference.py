@@ -33,6 +33,15 @@ from pydantic_core import CoreSchema
 
 from femcait.study import units
 from femcait.study.schema import Study
+from femcait.sweep.expansion import SweepSection
+
+
+class StudyFile(Study):
+    """A study file: a study, optionally with a `sweep` section that makes it many cases."""
+
+    sweep: SweepSection | None = None
+    """Parameter sweep (see the README): each case is the study with these values set."""
+
 
 ROOT = Path(__file__).parents[2]
 """The repository root (the generated files live there, not in the installed package)."""
@@ -236,7 +245,7 @@ def _unwrap_lines(text: str) -> str:
     return "\n\n".join(" ".join(part.split()) for part in re.split(r"\n\s*\n", text))
 
 
-def study_json_schema(model: type[BaseModel] = Study) -> dict[str, Any]:
+def study_json_schema(model: type[BaseModel] = StudyFile) -> dict[str, Any]:
     """The JSON schema (draft 2020-12) of study files, for editors and other tools."""
     body = model.model_json_schema(schema_generator=StudyJsonSchema, mode="validation")
     return {
@@ -251,7 +260,7 @@ def study_json_schema(model: type[BaseModel] = Study) -> dict[str, Any]:
     }
 
 
-def study_json_schema_text(model: type[BaseModel] = Study) -> str:
+def study_json_schema_text(model: type[BaseModel] = StudyFile) -> str:
     """The JSON schema as the text of the schema file."""
     return json.dumps(study_json_schema(model), indent=2, ensure_ascii=False) + "\n"
 
@@ -537,7 +546,7 @@ def _intro() -> list[str]:
     ]
 
 
-def key_reference_markdown(model: type[BaseModel] = Study) -> str:
+def key_reference_markdown(model: type[BaseModel] = StudyFile) -> str:
     """The Markdown reference of every key of a study file, generated from the models."""
     sections: list[_Section] = []
     _walk(model, "", "Top level", 2, sections)

@@ -130,7 +130,7 @@ def expand_sweep(data: dict[str, Any], source: str = "<dict>") -> Sweep:
 
     section = data["sweep"]
     try:
-        spec = _SweepSection.model_validate(section)
+        spec = SweepSection.model_validate(section)
     except ValidationError as exc:
         lines = [f"{source}: {_describe(error, section)}" for error in exc.errors()]
         raise StudyError("\n".join(lines)) from None
@@ -254,15 +254,18 @@ def _check_path(path: str) -> str:
 class _Model(BaseModel):
     """Base of the sweep models: unknown keys are errors and instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class _Linear(_Model):
     """`num` values evenly spaced from `start` to `stop` (both included)."""
 
     start: Annotated[Any, BeforeValidator(_quantity)]
+    """First value: a number (SI) or a string with a unit."""
     stop: Annotated[Any, BeforeValidator(_quantity)]
+    """Last value, of the same dimension as start."""
     num: Annotated[int, Strict(), Field(ge=1)]
+    """Number of values."""
 
     @model_validator(mode="after")
     def _same_dimension(self) -> Self:
@@ -300,9 +303,13 @@ class _Parameter(_Model):
     """One swept key path: exactly one of `values`, `linear` or `log`."""
 
     values: Annotated[list[Any], Field(min_length=1)] | None = None
+    """The values, as the study accepts them (e.g. ["1e-18 m^2/s", 3e-18])."""
     linear: _Linear | None = None
+    """Evenly spaced values."""
     log: _Log | None = None
+    """Values evenly spaced on a log scale."""
     label: Annotated[str, AfterValidator(_check_label)] | None = None
+    """Short label in case names (default: the shortest unique end of the key path)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
@@ -323,14 +330,17 @@ class _Parameter(_Model):
         return spaced.generate()
 
 
-class _SweepSection(_Model):
-    """The `sweep:` section of a study."""
+class SweepSection(_Model):
+    """The `sweep:` section of a study: the parameters that vary from case to case."""
 
     combine: Literal["product", "zip"] = "product"
+    """Every combination of the values ("product") or the i-th values together ("zip")."""
     ranks_per_case: Annotated[int, Strict(), Field(ge=1)] = 1
+    """MPI ranks per case (the ranks are split into groups of this size)."""
     parameters: Annotated[
         dict[Annotated[str, AfterValidator(_check_path)], _Parameter], Field(min_length=1)
     ]
+    """Swept values by dotted key path of the study (e.g. species.K.diffusion.D)."""
 
 
 def _describe(error: ErrorDetails, section: Any) -> str:
@@ -374,7 +384,7 @@ def _describe(error: ErrorDetails, section: Any) -> str:
 
 def _owner(path: list[Any]) -> type[BaseModel] | None:
     """The sweep model that holds the last key of `path`, if known."""
-    node: Any = _SweepSection
+    node: Any = SweepSection
     owner = None
     for part in path:
         owner = node if isinstance(node, type) and issubclass(node, BaseModel) else None
@@ -385,7 +395,7 @@ def _owner(path: list[Any]) -> type[BaseModel] | None:
 # --- labels, names and paths -------------------------------------------------------------
 
 
-def _labels(spec: _SweepSection, source: str) -> dict[str, str]:
+def _labels(spec: SweepSection, source: str) -> dict[str, str]:
     """Each path's label: its `label`, else its shortest dotted suffix unique among the paths."""
     paths = list(spec.parameters)
     labels: dict[str, str] = {}

@@ -21,11 +21,7 @@ from femcait.study.schema import Study
 from femcait.study.units import Length, Number, PositiveEnergy
 
 ROOT = Path(__file__).parents[2]
-STUDY_FILES = sorted(
-    path
-    for path in (ROOT / "studies").glob("*.yaml")
-    if "sweep" not in (yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-)
+STUDY_FILES = sorted((ROOT / "studies").glob("*.yaml"))  # sweeps included
 
 
 def _reachable_models(model: type[BaseModel]) -> list[type[BaseModel]]:

@@ -19,13 +19,21 @@ from femcait.boundary import BoundarySet
 from femcait.forms import SpeciesTerms
 from femcait.mesh import create_interval_mesh
 from femcait.problem import TransportProblem
-from femcait.sed import UFL_OPS, ConstantDiffusion, GaussianSED, SEDDiffusion
+from femcait.sed import (
+    UFL_OPS,
+    ConstantDiffusion,
+    GaussianShape,
+    SEDDiffusion,
+    SiteEnergyDistribution,
+)
 
 DEBYE_SQUARED = 0.05
 BACKGROUND = 1.0
 CHARGES = (1, -1)
 LAWS = (
-    SEDDiffusion(GaussianSED(fwhm_eV=0.12, vacancy_fraction=0.1), D_bulk=1.0, kT_eV=0.02585),
+    SEDDiffusion(
+        SiteEnergyDistribution(GaussianShape.from_fwhm(0.12), 0.1), D_bulk=1.0, kT_eV=0.02585
+    ),
     ConstantDiffusion(0.3),
 )
 
