@@ -75,23 +75,10 @@ class SiteEnergyDistribution:
         """All sites per energy, in units of n_bg per eV: ``g(E) / (1 - f_vac)``."""
         return self.shape.density(E) / self.occupied_share
 
-    def populated_density(
-        self, E: npt.ArrayLike, c_low: float = 0.0, c_high: float = 1.0
-    ) -> npt.NDArray[np.float64]:
-        """Occupied sites per energy (n_bg per eV) between ``E_F(c_low)`` and ``E_F(c_high)``.
-
-        With the defaults this is the populated SED (PSED) of the pristine glass; with
-        ``c_low`` = the immobile fraction it is the PSED's mobile part.
-        """
-        E = np.asarray(E, dtype=float)
-        upper = float(self.fermi_level(c_high))
-        inside = upper >= E
-        if c_low > 0.0:
-            inside &= float(self.fermi_level(c_low)) <= E
-        return np.where(inside, self.site_density(E), 0.0)
-
     def psed_energies(self, c_low: float = 0.0, c_high: float = 1.0) -> npt.NDArray[np.float64]:
-        """Energies sampling the populated part between ``E_F(c_low)`` and ``E_F(c_high)``."""
+        """Energies sampling the populated part between ``E_F(c_low)`` and ``E_F(c_high)``
+        (with the defaults the PSED of the pristine glass; with ``c_low`` = the immobile
+        fraction its mobile part): `site_density` there is the PSED."""
         low, _ = self.shape.energy_window()
         if c_low > 0.0:
             low = float(self.fermi_level(c_low))
