@@ -67,6 +67,13 @@ def _exactly_one(model: Section, first: str, second: str) -> None:
         raise invalid(f"give exactly one of {first} and {second} ({detail})")
 
 
+def _gaussian(spec: GaussianSED | GaussianComponent) -> GaussianShape:
+    """The Gaussian (in eV) of a model with `fwhm` or `sigma`, and `centre`, in J."""
+    if spec.fwhm is not None:
+        return GaussianShape.from_fwhm(_eV(spec.fwhm), _eV(spec.centre))
+    return GaussianShape(_eV(spec.sigma), _eV(spec.centre))
+
+
 def _table_path(file: str, info: ValidationInfo) -> Path:
     base = (info.context or {}).get("base_dir")
     path = Path(file)
@@ -104,9 +111,7 @@ class GaussianSED(_SEDBase):
 
     def shape_model(self) -> GaussianShape:
         """The shape in eV."""
-        if self.fwhm is not None:
-            return GaussianShape.from_fwhm(_eV(self.fwhm), _eV(self.centre))
-        return GaussianShape(_eV(self.sigma), _eV(self.centre))
+        return _gaussian(self)
 
 
 class LogisticSED(_SEDBase):
@@ -165,13 +170,6 @@ class GaussianComponent(Section):
         _exactly_one(self, "fwhm", "sigma")
         return self
 
-    @property
-    def sigma_eV(self) -> float:
-        """Standard deviation in eV."""
-        if self.sigma is not None:
-            return _eV(self.sigma)
-        return GaussianShape.from_fwhm(_eV(self.fwhm)).sigma_eV
-
 
 class GaussianSumSED(_SEDBase):
     """A weighted sum of Gaussian SEDs (e.g. two kinds of sites)."""
@@ -183,10 +181,11 @@ class GaussianSumSED(_SEDBase):
 
     def shape_model(self) -> GaussianSumShape:
         """The shape in eV."""
+        gaussians = [_gaussian(c) for c in self.components]
         return GaussianSumShape(
             tuple(c.weight for c in self.components),
-            tuple(c.sigma_eV for c in self.components),
-            tuple(_eV(c.centre) for c in self.components),
+            tuple(g.sigma_eV for g in gaussians),
+            tuple(g.centre_eV for g in gaussians),
         )
 
 
