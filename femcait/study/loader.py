@@ -151,18 +151,6 @@ def _describe(error: ErrorDetails, data: dict[str, Any]) -> str:
         if ctx["path"]:
             path = [*path, *ctx["path"].split(".")]
         message = ctx["detail"]
-    elif kind == "missing":
-        message = "missing required key"
-    elif kind == "extra_forbidden":
-        allowed = ", ".join(owner.model_fields) if owner else "?"
-        message = f"unknown key {str(path[-1])!r} (allowed: {allowed})"
-    elif kind in _BOUNDS:
-        bound = next(iter(ctx.values()))
-        message = f"got {shown}, must be {_BOUNDS[kind]} {bound:g}"
-    elif kind in _EXPECTED:
-        message = f"got {shown}, expected {_EXPECTED[kind]}"
-    elif kind == "literal_error":
-        message = f"got {shown}, must be {ctx['expected']}"
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         key = ctx["discriminator"].strip("'")
         path = [*path, key]
@@ -175,13 +163,34 @@ def _describe(error: ErrorDetails, data: dict[str, Any]) -> str:
         count, least = ctx["actual_length"], ctx["min_length"]
         message = f"got {count} {'entry' if count == 1 else 'entries'}, must have at least {least}"
     else:
-        message = f"got {shown}: {error['msg']}"
+        message = common_message(error, path, owner, shown)
     experiment = data.get("experiment")
     if [str(p) for p in path[:3]] == ["experiment", "stages", "0"] and not (
         isinstance(experiment, dict) and "stages" in experiment
     ):  # a single-stage experiment: its keys are directly under `experiment`
         path = ["experiment", *path[3:]]
     return f"{'.'.join(map(str, path)) or '(top level)'}: {message}"
+
+
+def common_message(
+    error: ErrorDetails, path: list[int | str], owner: type[BaseModel] | None, shown: str
+) -> str:
+    """The message of the pydantic errors that read alike everywhere (missing and unknown
+    keys, bounds, types, literal choices); `shown` is the offending value as written."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "missing":
+        return "missing required key"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(owner.model_fields) if owner else "?"
+        return f"unknown key {str(path[-1])!r} (allowed: {allowed})"
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()))
+        return f"got {shown}, must be {_BOUNDS[kind]} {bound:g}"
+    if kind in _EXPECTED:
+        return f"got {shown}, expected {_EXPECTED[kind]}"
+    if kind == "literal_error":
+        return f"got {shown}, must be {ctx['expected']}"
+    return f"got {shown}: {error['msg']}"
 
 
 def _key_path(loc: tuple[int | str, ...]) -> tuple[list[int | str], type[BaseModel] | None]:

@@ -44,7 +44,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from femcait.errors import StudyError
-from femcait.study.loader import _BOUNDS, _EXPECTED, _MISSING, _child, _lookup
+from femcait.study.loader import _MISSING, _child, _lookup, common_message
 from femcait.study.units import ERROR_TYPE, format_value, invalid, unit_registry
 
 MAX_NAME_LENGTH = 120
@@ -360,25 +360,13 @@ def _describe(error: ErrorDetails, section: Any) -> str:
         message = ctx["detail"]
     elif is_key:
         message = f"got key {format_value(error['input'])}, expected a text string"
-    elif kind == "missing":
-        message = "missing required key"
-    elif kind == "extra_forbidden":
-        owner = _owner(path)
-        allowed = ", ".join(owner.model_fields) if owner else "?"
-        message = f"unknown key {str(path[-1])!r} (allowed: {allowed})"
-    elif kind in _BOUNDS:
-        bound = next(iter(ctx.values()))
-        message = f"got {shown}, must be {_BOUNDS[kind]} {bound:g}"
-    elif kind in _EXPECTED:
-        message = f"got {shown}, expected {_EXPECTED[kind]}"
-    elif kind == "literal_error":
-        message = f"got {shown}, must be {ctx['expected']}"
     elif kind == "too_short":
         least = ctx["min_length"]
         empty = repr(value) if isinstance(value, list | dict) and not value else shown
         message = f"got {empty}, must have at least {least} {'entry' if least == 1 else 'entries'}"
     else:
-        message = f"got {shown}: {error['msg']}"
+        owner = _owner(path) if kind == "extra_forbidden" else None
+        message = common_message(error, path, owner, shown)
     return ".".join(["sweep", *map(str, path)]) + f": {message}"
 
 
