@@ -87,10 +87,15 @@ def _kT_eV(study: Study) -> float:
     return constants.k * study.glass.temperature / constants.e
 
 
-def _transport_columns(D: npt.NDArray[np.float64], study: Study, charge: int) -> dict:
+def _table(E_F, E_act, D: npt.NDArray[np.float64], study: Study, charge: int) -> dict:
+    """The sed.csv columns of one species over `FRACTIONS`."""
     n = FRACTIONS * study.glass.n_bg
     T = study.glass.temperature
     return {
+        "n_frac": FRACTIONS,
+        "E_F_eV": E_F,
+        "E_act_eV": E_act,
+        "D_m2_s": D,
         "D_tracer_m2_s": tracer_diffusivity(D),
         "L_ii_per_J_m_s": onsager_coefficient(D, n, T),
         "conductivity_S_m": conductivity(D, n, charge, T),
@@ -152,13 +157,7 @@ def _analyse_sed(name: str, law: SEDDiffusion, study: Study, charge: int) -> Spe
     return SpeciesSED(
         name=name,
         law=law,
-        table={
-            "n_frac": FRACTIONS,
-            "E_F_eV": E_F,
-            "E_act_eV": E_act,
-            "D_m2_s": D,
-            **_transport_columns(D, study, charge),
-        },
+        table=_table(E_F, E_act, D, study, charge),
         summary=summary,
         psed=(E, sed.site_density(E)),
         mobile_psed=mobile,
@@ -197,13 +196,7 @@ def _analyse_table(name: str, law: TabulatedDiffusion, study: Study, charge: int
     return SpeciesSED(
         name=name,
         law=law,
-        table={
-            "n_frac": FRACTIONS,
-            "E_F_eV": E_F,
-            "E_act_eV": -E_F,
-            "D_m2_s": D,
-            **_transport_columns(D, study, charge),
-        },
+        table=_table(E_F, -E_F, D, study, charge),
         summary=summary,
         psed=psed,
     )

@@ -1,4 +1,4 @@
-"""Figures of ``femcait sed``, in the style of the reference paper's Figs. 2 and 4."""
+"""The Fig. 4-like figure of ``femcait sed`` (its Fig. 2-like one is `figures.plot_diffusion`)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
 
-from femcait.sed import NUMPY_OPS, ConstantDiffusion, DiffusionLaw
-from femcait.sed_report import FRACTIONS, SpeciesSED
-
-
-def plot_sed_diffusion(path: Path, analyses: list[SpeciesSED], laws: dict[str, DiffusionLaw]):
-    """D vs n / n_bg on a log scale for every species (cf. paper Fig. 2)."""
-    fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
-    for analysis in analyses:
-        ax.semilogy(FRACTIONS, analysis.table["D_m2_s"], label=f"D({analysis.name}+)")
-    for name, law in laws.items():
-        if isinstance(law, ConstantDiffusion):
-            D = np.broadcast_to(law(FRACTIONS, NUMPY_OPS), FRACTIONS.shape)
-            ax.semilogy(FRACTIONS, D, "--", label=f"D({name}+), constant")
-    ax.set_xlabel("n / n_bg")
-    ax.set_ylabel("D / (m$^2$ s$^{-1}$)")
-    ax.set_xlim(0, 1)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+from femcait.sed_report import SpeciesSED
 
 
 def plot_psed(path: Path, analyses: list[SpeciesSED]) -> None:

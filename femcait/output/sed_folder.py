@@ -8,8 +8,9 @@ from mpi4py import MPI
 
 from femcait import __version__
 from femcait.errors import StudyError
+from femcait.output.figures import plot_diffusion
 from femcait.output.run_folder import RunFolder
-from femcait.output.sed_figures import plot_psed, plot_sed_diffusion
+from femcait.output.sed_figures import plot_psed
 from femcait.output.tables import CsvTable, write_json
 from femcait.sed_report import CSV_COLUMNS, SpeciesSED, analyse
 from femcait.study.schema import Study
@@ -38,7 +39,7 @@ def write_sed_folder(study: Study, out: Path) -> tuple[Path, list[SpeciesSED]]:
                 table.append({"species": analysis.name, **{k: v[i] for k, v in columns.items()}})
         table.close()
         write_json(folder.path / "sed.json", _sed_json(study, analyses))
-        plot_sed_diffusion(folder.path / "sed_diffusion.png", analyses, study.diffusion_laws)
+        plot_diffusion(folder.path / "sed_diffusion.png", study.diffusion_laws, D_ref_m2_s=1.0)
         plot_psed(folder.path / "sed_psed.png", analyses)
     except BaseException:
         folder.discard()
