@@ -86,18 +86,14 @@ def _half_jump(u: ufl.core.expr.Expr, mesh) -> ufl.core.expr.Expr:
     return ufl.max_value(ufl.min_value(y, LOGMEAN_MAX_ARGUMENT), -LOGMEAN_MAX_ARGUMENT)
 
 
-def log_mean_density(u: ufl.core.expr.Expr, mesh) -> ufl.core.expr.Expr:
-    """Cell average of exp(u) for u linear on an interval, at the cell midpoint."""
+def species_flux_coefficient(u, law: DiffusionLaw, mesh):
+    """d(c) * c on a cell, both at the logarithmic-mean density (the exact cell average of
+    exp(u) for u linear on an interval); a law's mobile share (immobile fraction) at the
+    cell's smaller nodal density, exp(u_mid - |jump| / 2)."""
     y = _half_jump(u, mesh)
     factor = ufl.conditional(ufl.lt(abs(y), LOGMEAN_SERIES_BELOW), 1 + y * y / 6, ufl.sinh(y) / y)
-    return ufl.exp(u) * factor
-
-
-def species_flux_coefficient(u, law: DiffusionLaw, mesh):
-    """d(c) * c on a cell, both at the logarithmic-mean density; a law's mobile share
-    (immobile fraction) at the cell's smaller nodal density, exp(u_mid - |jump| / 2)."""
-    c_mean = log_mean_density(u, mesh)
-    c_low = ufl.exp(u - abs(_half_jump(u, mesh)))
+    c_mean = ufl.exp(u) * factor
+    c_low = ufl.exp(u - abs(y))
     return law(c_mean, ufl_ops(mesh), c_mobile=c_low) * c_mean
 
 
