@@ -10,12 +10,21 @@ from mpi4py import MPI
 
 from femcait import __version__
 from femcait.errors import SolverError
+from femcait.diagnostics.record import Snapshot, StepRecord
 from femcait.output.fields import FieldWriter
 from femcait.output.figures import plot_diffusion, plot_profiles
+from femcait.output.maps import plot_field_maps
 from femcait.output.run_folder import RunFolder
-from femcait.output.tables import CsvTable, profile_columns, profile_rows, write_json
+from femcait.output.tables import (
+    CsvTable,
+    crater_columns,
+    crater_rows,
+    profile_columns,
+    profile_rows,
+    write_json,
+)
 from femcait.progress import RunProgress
-from femcait.simulation import Profile, Simulation, StepRecord
+from femcait.simulation import Simulation
 from femcait.study import Study
 
 FINE_ZONE_WARNING = 0.8
@@ -69,6 +78,7 @@ def _run_into(
     study, comm = simulation.study, simulation.comm
     rank0 = comm.rank == 0
     names = simulation.names
+    columns = StepRecord.columns(names, simulation.monitor.extra_columns)
     fields = FieldWriter(
         folder.path,
         simulation.problem,
@@ -77,32 +87,29 @@ def _run_into(
         simulation.scales.thermal_voltage_V,
         vtx=study.output.vtx,
     )
-    timeseries = (
-        CsvTable(folder.path / "timeseries.csv", StepRecord.columns(names)) if rank0 else None
-    )
-    profiles: list[Profile] = []
+    timeseries = CsvTable(folder.path / "timeseries.csv", columns) if rank0 else None
+    snapshots: list[Snapshot] = []
     outputs: list[dict] = []
     last: list[StepRecord] = []
 
-    def on_step(record: StepRecord, _profile: Profile | None) -> None:
+    def on_step(record: StepRecord) -> None:
         last[:] = [record]
         if timeseries is not None:
             timeseries.append(record.row())
         progress.update(record)
 
-    def on_output(time_s: float, profile: Profile | None) -> None:
-        fields.write(time_s)
-        if profile is not None:
-            profiles.append(profile)
-            if last:
-                r = last[0]
-                outputs.append(
-                    {
-                        "time_s": time_s,
-                        "front_depth_m": r.front_depth_m,
-                        "plateau_frac": r.plateau_frac,
-                    }
-                )
+    def on_output(snapshot: Snapshot) -> None:
+        fields.write(snapshot.time_s)
+        snapshots.append(snapshot)
+        if last:
+            r = last[0]
+            entry = {
+                "time_s": snapshot.time_s,
+                "front_depth_m": r.front_depth_m,
+                "plateau_frac": r.plateau_frac,
+            }
+            entry.update({k: v for k, v in r.extra.items() if k == "front_lateral_spread_m"})
+            outputs.append(entry)
 
     status, reason = "completed", None
     progress = RunProgress(study.experiment.duration, enabled=rank0 and show_progress)
@@ -114,18 +121,14 @@ def _run_into(
     fields.close()
     if timeseries is not None:
         timeseries.close()
-    summary = _summary(simulation, last[0] if last else None, outputs, status, reason)
+    summary = _summary(simulation, last[0] if last else None, outputs, status, reason, columns)
     if rank0:
         write_json(
             folder.path / "study.json",
             {**simulation.resolved_study(), "femcait_version": __version__},
         )
-        table = CsvTable(folder.path / "profiles.csv", profile_columns(names))
-        for p in profiles:
-            for row in profile_rows(p.time_s, p.depth_m, p.fractions, p.phi_V):
-                table.append(row)
-        table.close()
-        _figures(folder.path, simulation, profiles, summary)
+        _tables(folder.path, simulation, snapshots)
+        _figures(folder.path, simulation, snapshots, summary)
         for name, content in extra_json.items():
             write_json(folder.path / name, content)
         summary["wall_s"] = time.perf_counter() - start  # everything but the final rename
@@ -133,12 +136,12 @@ def _run_into(
     return RunOutcome(folder.commit(), summary, status == "completed")
 
 
-def _summary(simulation: Simulation, record, outputs, status, reason) -> dict:
+def _summary(simulation: Simulation, record, outputs, status, reason, columns) -> dict:
     """The summary without ``wall_s``, which is taken once the other files are written."""
     stats = simulation.statistics
     fine_depth_m = simulation.mesh_settings["fine_depth"] * simulation.scales.length_m
     summary: dict = {"study": simulation.study.name, "status": status, "reason": reason}
-    derived = [k for k in StepRecord.columns(simulation.names) if k not in ("step", "dt_s")]
+    derived = [k for k in columns if k not in ("step", "dt_s")]
     summary.update(dict.fromkeys(derived))  # null when no step was accepted
     if record is not None:
         summary.update({k: v for k, v in record.row().items() if k in derived})
@@ -148,7 +151,7 @@ def _summary(simulation: Simulation, record, outputs, status, reason) -> dict:
             "rejected_steps": stats.rejected_steps,
             "failed_solves": stats.failed_solves,
             "newton_iterations": stats.newton_iterations,
-            "cells": int(len(simulation.nodes) - 1),
+            "cells": simulation.cells,
             "dofs": int(simulation.problem.V.dofmap.index_map.size_global),
             "ranks": simulation.comm.size,
             "solve_wall_s": stats.wall_s,
@@ -165,15 +168,50 @@ def _summary(simulation: Simulation, record, outputs, status, reason) -> dict:
     return summary
 
 
-def _figures(folder: Path, simulation: Simulation, profiles: list[Profile], summary: dict) -> None:
+def _tables(folder: Path, simulation: Simulation, snapshots: list[Snapshot]) -> None:
+    """profiles.csv (with the lateral position of each line in 2D) and crater.csv."""
+    names = simulation.names
+    lateral = simulation.domain.dim == 2
+    table = CsvTable(folder / "profiles.csv", profile_columns(names, lateral))
+    for snapshot in snapshots:
+        for profile in snapshot.profiles:
+            for row in profile_rows(profile, lateral):
+                table.append(row)
+    table.close()
+    craters = [s.crater for s in snapshots if s.crater is not None]
+    if simulation.monitor.has_crater:
+        table = CsvTable(folder / "crater.csv", crater_columns(names))
+        for crater in craters:
+            for row in crater_rows(crater):
+                table.append(row)
+        table.close()
+
+
+def _figures(
+    folder: Path, simulation: Simulation, snapshots: list[Snapshot], summary: dict
+) -> None:
     study = simulation.study
+    axis_profiles = [snapshot.profiles[0] for snapshot in snapshots if snapshot.profiles]
+    title = f"{study.name}: depth profiles"
+    if simulation.domain.dim == 2:
+        title += f" at {axis_profiles[0].position_m * 1e9:.4g} nm" if axis_profiles else ""
     plot_profiles(
         folder / "profiles.png",
-        profiles,
+        axis_profiles,
         study.native,
         study.foreign,
         summary.get("front_depth_m") or float("nan"),
-        f"{study.name}: depth profiles",
+        title,
     )
     laws = {term.name: term.diffusion for term in simulation.problem.species}
     plot_diffusion(folder / "diffusion.png", laws, simulation.scales.diffusivity_m2_s)
+    maps = [snapshot.field_map for snapshot in snapshots if snapshot.field_map is not None]
+    if maps:
+        plot_field_maps(
+            folder,
+            maps,
+            study.native,
+            study.foreign,
+            simulation.domain,
+            simulation.scales.length_m,
+        )

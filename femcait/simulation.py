@@ -1,8 +1,9 @@
 """A CAIT simulation: builds the discrete problem from a study and runs the time loop.
 
-`Simulation` wires the layers (scales -> mesh -> material laws -> forms/problem ->
-step control) and reports every accepted step as a `StepRecord` in SI units to whoever
-listens (writers, progress bar). It writes nothing itself.
+`Simulation` wires the layers (scales -> geometry -> materials -> discrete problem ->
+diagnostics -> step control) and reports every accepted step as a `StepRecord` and every
+output time as a `Snapshot`, in SI units, to whoever listens (writers, progress bar). It
+writes nothing itself. 1D and 2D studies differ only in their domain.
 """
 
 from __future__ import annotations
@@ -10,20 +11,24 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
+from dolfinx import fem
 from mpi4py import MPI
 from scipy import constants
 
 from femcait import interruption
-from femcait.boundary import BoundarySet, CAITConditions, cait_boundaries, tag_ends
-from femcait.forms import SpeciesTerms
-from femcait.mesh import create_interval_mesh, graded_nodes, resolved_mesh_settings
-from femcait.problem import TransportProblem
-from femcait.quantities import front_depth, max_charge_imbalance, plateau_level
+from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
+from femcait.diagnostics.record import Snapshot, StepRecord
+from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_boundaries
+from femcait.discretisation.materials import Material, Materials
+from femcait.discretisation.residual import SpeciesTerms
+from femcait.geometry import Domain, build_domain
+from femcait.geometry.settings import resolved_mesh_settings
 from femcait.scales import Scales
-from femcait.stepping import StepController, local_error
+from femcait.solver.problem import TransportProblem
+from femcait.solver.stepping import StepController, local_error
 from femcait.study import Study
 from femcait.study.schema import Stage
 
@@ -41,41 +46,6 @@ DT_MAX_DURATION = 0.05
 
 
 @dataclass
-class StepRecord:
-    """Derived quantities after an accepted step (SI units)."""
-
-    step: int
-    stage: int
-    time_s: float
-    dt_s: float
-    newton_iterations: int
-    front_depth_m: float
-    plateau_frac: float
-    foreign_inventory_m2: float
-    native_deficit_m2: float
-    foreign_influx_m2: float
-    back_current_A_m2: float
-    charge_C_m2: float
-    surface_potential_V: float
-    max_charge_imbalance: float
-    conservation_error: float
-    min_frac: float
-    inventories_m2: dict[str, float] = field(default_factory=dict)
-
-    def row(self) -> dict[str, float]:
-        """Flat dict for a CSV row."""
-        values = {k: v for k, v in self.__dict__.items() if k != "inventories_m2"}
-        values.update({f"{k}_inventory_m2": v for k, v in self.inventories_m2.items()})
-        return values
-
-    @staticmethod
-    def columns(names: list[str]) -> list[str]:
-        """The keys of `row` for species ``names`` (the timeseries.csv columns)."""
-        own = [f.name for f in fields(StepRecord) if f.name != "inventories_m2"]
-        return [*own, *(f"{n}_inventory_m2" for n in names)]
-
-
-@dataclass
 class RunStatistics:
     """Counters of a finished run."""
 
@@ -86,82 +56,119 @@ class RunStatistics:
     wall_s: float = 0.0
 
 
-@dataclass
-class Profile:
-    """A depth profile gathered on rank 0 (None elsewhere): SI depth, fractions, phi."""
-
-    time_s: float
-    depth_m: np.ndarray
-    fractions: dict[str, np.ndarray]
-    phi_V: np.ndarray
+def study_materials(study: Study, scales: Scales, domain: Domain) -> list[Material]:
+    """The materials of the domain's regions (the glass alone without regions), with
+    densities relative to the glass's n_bg and D relative to the native bulk D."""
+    names = list(study.species)
+    to_reference = 1.0 / scales.diffusivity_m2_s
+    if not domain.regions:
+        laws = [study.diffusion_laws[n].scaled(to_reference) for n in names]
+        return [Material("glass", None, 1.0, 1.0, laws)]
+    glass = study.glass
+    materials = []
+    for name, tag in domain.regions.items():
+        region = study.regions[name]
+        n_bg = region.n_bg if region.n_bg is not None else glass.n_bg
+        eps_r = region.eps_r if region.eps_r is not None else glass.eps_r
+        laws = [study.region_laws[name][n].scaled(to_reference) for n in names]
+        materials.append(Material(name, tag, n_bg / glass.n_bg, eps_r / glass.eps_r, laws))
+    return materials
 
 
 class Simulation:
-    """One CAIT experiment on a 1D graded mesh."""
+    """One CAIT experiment on the study's domain (1D or 2D)."""
 
     def __init__(self, study: Study, comm: MPI.Comm) -> None:
         self.study = study
         self.scales = Scales.from_study(study)
         self.mesh_settings = resolved_mesh_settings(study, self.scales)
-        self.nodes = graded_nodes(**self.mesh_settings)
-        self.mesh = create_interval_mesh(comm, self.nodes)
-        self.comm = self.mesh.comm
+        self.domain = build_domain(study, self.scales, self.mesh_settings, comm)
+        self.comm = self.domain.mesh.comm
         self.names = list(study.species)
-        self.native = self.names.index(study.native)
-        self.foreign = [self.names.index(n) for n in study.foreign]
-        self.charges = np.array([study.species[n].charge for n in self.names], dtype=float)
-        self.background = float(self.charges[self.native])
+        charges = np.array([study.species[n].charge for n in self.names], dtype=float)
+        self.roles = SpeciesRoles(
+            self.names,
+            charges,
+            self.names.index(study.native),
+            [self.names.index(n) for n in study.foreign],
+        )
+        native_charge = float(charges[self.roles.native])
+        self.materials = Materials(
+            self.domain, study_materials(study, self.scales, self.domain), native_charge
+        )
         species = [
-            SpeciesTerms(
-                n,
-                study.species[n].charge,
-                study.diffusion_laws[n].scaled(1.0 / self.scales.diffusivity_m2_s),
-            )
-            for n in self.names
+            SpeciesTerms(n, study.species[n].charge, self.materials.materials[0].laws[i])
+            for i, n in enumerate(self.names)
         ]
         self.stage = 0
         self.conditions = self._conditions(study.experiment.stages[0])
-        self._tags = tag_ends(self.mesh, self.mesh_settings["length"])
+        self._native_back: fem.Function | float = 0.0
         self.problem = TransportProblem(
-            self.mesh,
+            self.materials,
             species,
             self.scales.debye_squared,
-            self.background,
             self._boundaries,
             petsc_options=study.solver.petsc_options,
             max_newton_iterations=study.solver.max_newton_iterations,
+        )
+        space = self.problem.V.sub(0).collapse()[0]
+        self.background = self.materials.nodal_background(space)
+        if not self.materials.single:  # the native density held at the back is the region's
+            self._native_back = fem.Function(space)
+            self._native_back.x.array[:] = np.log(self.background / native_charge)
+            self.problem.set_boundaries(self._boundaries)
+        self.monitor = Monitor(
+            self.problem, self.scales, self.roles, self._output_request(), self.background
         )
         self.time_settings = self._resolved_time_settings()
         self.statistics = RunStatistics()
 
     # --- set-up ---------------------------------------------------------------------------
     def _boundaries(self, V) -> BoundarySet:
-        return cait_boundaries(V, self._tags, self.conditions)
+        return cait_boundaries(V, self.domain, self.conditions, self._native_back)
 
-    def _conditions(self, exp: Stage) -> CAITConditions:
+    def _conditions(self, stage: Stage) -> CAITConditions:
         s = self.scales
         beam_flux = None
-        if exp.mode == "galvanostatic":
-            beam_flux = exp.current_density / (constants.e * s.flux_m2_s)
+        if stage.mode == "galvanostatic":
+            beam_flux = stage.current_density / (constants.e * s.flux_m2_s)
         return CAITConditions(
-            native=self.native,
-            beam=self.names.index(exp.beam),
+            native=self.roles.native,
+            beam=self.names.index(stage.beam),
             n_species=len(self.names),
-            length=self.mesh_settings["length"],
-            front_fraction=exp.front_density / s.density_m3,
+            front_fraction=stage.front_density / s.density_m3,
             surface_potential=(
-                exp.surface_potential / s.thermal_voltage_V
-                if exp.mode == "potentiostatic"
+                stage.surface_potential / s.thermal_voltage_V
+                if stage.mode == "potentiostatic"
                 else None
             ),
             beam_flux=beam_flux,
+            grounded_mask=getattr(self.study.geometry, "mask", "floating") == "grounded",
+        )
+
+    def _output_request(self) -> OutputRequest:
+        out, unit = self.study.output, self.scales.length_m
+        if self.domain.dim == 1:
+            lines = [0.0]
+        elif out.profile_lines is not None:
+            lines = [position / unit for position in out.profile_lines]
+        else:
+            lines = [self.domain.beam_axis]
+        crater = None
+        if out.crater is not None and self.domain.dim == 2:
+            crater = (out.crater[0] / unit, out.crater[1] / unit)
+        return OutputRequest(
+            profile_lines=lines,
+            crater=crater,
+            map_depth=self.mesh_settings["fine_depth"],
+            plateau_min_depth=out.plateau_min_depth / unit,
+            imbalance_exclusion_depth=out.imbalance_exclusion_depth / unit,
         )
 
     def _resolved_time_settings(self) -> dict[str, float]:
         """Step settings in seconds, with the automatic ones filled in."""
         ts, s = self.study.time, self.scales
-        laws = [term.diffusion for term in self.problem.species]
-        d_max = max(law.D_bulk for law in laws)
+        d_max = max(law.D_bulk for m in self.materials.materials for law in m.laws)
         dielectric_s = s.debye_squared / d_max * s.time_s
         duration = self.study.experiment.duration
         return {
@@ -181,40 +188,33 @@ class Simulation:
         resolved["time"].update(self.time_settings)
         return resolved
 
+    @property
+    def cells(self) -> int:
+        """Number of cells of the mesh."""
+        index_map = self.domain.mesh.topology.index_map(self.domain.dim)
+        return int(index_map.size_global)
+
     def initial_state(self) -> None:
-        """n_native = n_bg, foreign absent, beam at its front value, phi linear (no charge)."""
-        c = self.conditions
-        values: list[Callable] = []
+        """Native ions at their background density, foreign absent, the beam species at its
+        front value, phi linear in depth (no charge)."""
+        c, domain = self.conditions, self.domain
+        native_charge = float(self.roles.charges[self.roles.native])
+        values: list[Callable | np.ndarray] = []
         for i in range(len(self.names)):
-            start = 0.0 if i == self.native else math.log(FOREIGN_INITIAL_FRACTION)
-            values.append(lambda x, v=start: np.full(x.shape[1], v))
+            if i == self.roles.native:
+                values.append(np.log(self.background / native_charge))
+            else:
+                start = math.log(FOREIGN_INITIAL_FRACTION)
+                values.append(lambda x, v=start: np.full(x.shape[1], v))
         U = c.surface_potential or 0.0
-        values.append(lambda x: U * (1.0 - x[0] / c.length))
+        values.append(lambda x: U * (1.0 - domain.depth(x) / domain.thickness))
         self.problem.set_state(values)
-
-    # --- gathered views -----------------------------------------------------------------
-    def gather_profile(self, time_s: float, fractions: np.ndarray | None = None) -> Profile | None:
-        """The current profile on rank 0 (SI depth), None on other ranks.
-
-        ``fractions``: the local nodal fractions, if the caller has them already.
-        """
-        p = self.problem
-        fractions = p.fractions() if fractions is None else fractions
-        local = np.vstack([p.coordinates, fractions, p.nodal(len(self.names))])
-        parts = self.comm.gather(local, root=0)
-        if self.comm.rank != 0:
-            return None
-        data = np.hstack(parts)
-        data = data[:, np.argsort(data[0], kind="stable")]
-        fractions = {n: data[1 + i] for i, n in enumerate(self.names)}
-        s = self.scales
-        return Profile(time_s, data[0] * s.length_m, fractions, data[-1] * s.thermal_voltage_V)
 
     # --- time loop ------------------------------------------------------------------------
     def run(
         self,
-        on_step: Callable[[StepRecord, Profile | None], None] | None = None,
-        on_output: Callable[[float, Profile | None], None] | None = None,
+        on_step: Callable[[StepRecord], None] | None = None,
+        on_output: Callable[[Snapshot], None] | None = None,
     ) -> StepRecord:
         """Integrate to the end of the experiment, stage after stage; return the last
         step's record."""
@@ -237,8 +237,8 @@ class Simulation:
         self,
         stage_start_s: float,
         stage: Stage,
-        on_step: Callable[[StepRecord, Profile | None], None] | None,
-        on_output: Callable[[float, Profile | None], None] | None,
+        on_step: Callable[[StepRecord], None] | None,
+        on_output: Callable[[Snapshot], None] | None,
     ) -> StepRecord | None:
         """Integrate one stage (BDF history restarts: its first step is BDF1)."""
         s, ts = self.scales, self.study.time
@@ -284,8 +284,8 @@ class Simulation:
                 self.statistics.rejected_steps += 1
                 control.reject(dt, error, order, f"local error {error:.3g}")
                 continue
-            a, _, g = p.bdf.values
-            increment = (p.boundary_increments() + g * last_increment) / a
+            a, _, e = p.bdf.values
+            increment = (p.boundary_increments() + e * last_increment) / a
             influx += increment
             last_increment = increment
             p.accept()
@@ -295,66 +295,23 @@ class Simulation:
             times, states = [*times[-2:], t], [*states[-2:], solution]
             vectors = [*vectors[-1:], p.w.x.array.copy()]
             self.statistics.steps += 1
-            profile = self.gather_profile(t * s.time_s, solution)
-            record = self._record(t, dt, result.iterations, increment, influx, profile)
+            surface = (
+                self.conditions.surface_potential
+                if self.conditions.potentiostatic
+                else p.front_potential()
+            )
+            record = self.monitor.record(
+                self.statistics.steps,
+                self.stage,
+                t,
+                dt,
+                result.iterations,
+                increment,
+                influx,
+                surface,
+            )
             if on_step is not None:
-                on_step(record, profile)
+                on_step(record)
             if on_output is not None and any(abs(t - o) <= 1e-9 * o for o in outputs):
-                on_output(t * s.time_s, profile)
+                on_output(self.monitor.snapshot(t * s.time_s))
         return record
-
-    def _record(self, t, dt, iterations, increment, influx, profile) -> StepRecord:
-        s, p = self.scales, self.problem
-        inventory = p.inventories()
-        change = p.inventory_changes()
-        scale = max(float(np.max(np.abs(change))), 1e-300)
-        conservation = float(np.max(np.abs(change - influx))) / scale
-        areal = s.areal_density_m2
-        native_out = -influx[self.native]  # leaves through the back electrode
-        z_native = self.charges[self.native]
-        psi_front = (
-            self.conditions.surface_potential
-            if self.conditions.potentiostatic
-            else p.front_potential()
-        )
-        front = plateau = imbalance = float("nan")
-        min_frac = float("nan")
-        if profile is not None:
-            depth = profile.depth_m / s.length_m
-            fractions = np.array([profile.fractions[n] for n in self.names])
-            foreign = fractions[self.foreign].sum(axis=0)
-            out = self.study.output
-            front = front_depth(depth, foreign)
-            plateau = plateau_level(
-                depth, fractions[self.native], out.plateau_min_depth / s.length_m, front
-            )
-            imbalance = max_charge_imbalance(
-                depth,
-                fractions,
-                self.charges,
-                self.background,
-                out.imbalance_exclusion_depth / s.length_m,
-            )
-            min_frac = float(fractions.min())
-        return StepRecord(
-            step=self.statistics.steps,
-            stage=self.stage,
-            time_s=t * s.time_s,
-            dt_s=dt * s.time_s,
-            newton_iterations=iterations,
-            front_depth_m=front * s.length_m,
-            plateau_frac=plateau,
-            foreign_inventory_m2=float(change[self.foreign].sum()) * areal,
-            native_deficit_m2=float(-change[self.native]) * areal,
-            foreign_influx_m2=float(influx[self.foreign].sum()) * areal,
-            back_current_A_m2=float(-increment[self.native] / dt)
-            * z_native
-            * constants.e
-            * s.flux_m2_s,
-            charge_C_m2=float(native_out) * z_native * constants.e * areal,
-            surface_potential_V=float(psi_front) * s.thermal_voltage_V,
-            max_charge_imbalance=imbalance,
-            conservation_error=conservation,
-            min_frac=min_frac,
-            inventories_m2={n: float(inventory[i]) * areal for i, n in enumerate(self.names)},
-        )

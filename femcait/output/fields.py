@@ -1,7 +1,9 @@
 """Fields for ParaView: species fractions and potential at the output times, in SI.
 
 `fields.xdmf` (+ .h5) is always written (ParaView's Xdmf3 readers open it); a VTX
-folder `fields.bp` is added on request. The mesh is written with coordinates in metres.
+folder `fields.bp` is added on request. The fields live on a copy of the mesh whose
+coordinates are in metres (same topology, so same cells and node order); the simulation's
+mesh is left as it is.
 """
 
 from __future__ import annotations
@@ -9,9 +11,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from dolfinx import fem, io
+from dolfinx import cpp, fem, io
+from dolfinx import mesh as dmesh
 
-from femcait.problem import TransportProblem
+from femcait.solver.problem import TransportProblem
+
+
+def metric_copy(mesh: dmesh.Mesh, length_m: float) -> dmesh.Mesh:
+    """The mesh with its coordinates multiplied by ``length_m`` (shared topology)."""
+    geometry = mesh.geometry
+    x = geometry.x[:, : geometry.dim] * length_m
+    scaled = dmesh.create_geometry(
+        geometry.index_map(),
+        geometry.dofmap,
+        geometry.cmap,
+        np.ascontiguousarray(x),
+        geometry.input_global_indices,
+    )
+    cpp_mesh = cpp.mesh.Mesh_float64(mesh.comm, mesh.topology._cpp_object, scaled._cpp_object)
+    return dmesh.Mesh(cpp_mesh, mesh.ufl_domain())
 
 
 class FieldWriter:
@@ -28,25 +46,23 @@ class FieldWriter:
     ) -> None:
         self.problem = problem
         self.thermal_voltage_V = thermal_voltage_V
+        mesh = metric_copy(problem.mesh, length_m)
+        space = fem.functionspace(mesh, ("Lagrange", 1))
         self.fields: list[tuple[fem.Function, np.ndarray, bool]] = []
         for i, name in enumerate([*names, None]):
-            space, parent = problem.V.sub(i).collapse()
+            source, parent = problem.V.sub(i).collapse()
+            order = np.empty(space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts,
+                             dtype=np.int64)
+            order[space.dofmap.list.ravel()] = np.asarray(parent).ravel()[source.dofmap.list.ravel()]
             f = fem.Function(space, name=f"{name}_frac" if name else "phi_V")
-            self.fields.append((f, np.asarray(parent).ravel(), name is not None))
-        mesh = problem.mesh
+            self.fields.append((f, order, name is not None))
         self.xdmf = io.XDMFFile(mesh.comm, str(folder / "fields.xdmf"), "w")
-        coordinates = mesh.geometry.x.copy()
-        mesh.geometry.x[:] *= length_m
-        try:
-            self.xdmf.write_mesh(mesh)
-        finally:
-            mesh.geometry.x[:] = coordinates
+        self.xdmf.write_mesh(mesh)
         self.vtx = None
         if vtx:
             self.vtx = io.VTXWriter(
                 mesh.comm, str(folder / "fields.bp"), [f for f, _, _ in self.fields]
             )
-        self._length_m = length_m
 
     def write(self, time_s: float) -> None:
         """Write every field at time ``time_s`` (seconds)."""
@@ -56,13 +72,7 @@ class FieldWriter:
             f.x.array[:] = np.exp(nodal) if is_species else nodal * self.thermal_voltage_V
             self.xdmf.write_function(f, time_s)
         if self.vtx is not None:
-            mesh = self.problem.mesh
-            coordinates = mesh.geometry.x.copy()
-            mesh.geometry.x[:] *= self._length_m
-            try:
-                self.vtx.write(time_s)
-            finally:
-                mesh.geometry.x[:] = coordinates
+            self.vtx.write(time_s)
 
     def close(self) -> None:
         """Close the files."""

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from femcait.diagnostics.record import CraterProfile, Profile
+
 
 def _clean(value: Any) -> Any:
     """JSON-safe value: NaN and infinities become None, NumPy scalars plain Python."""
@@ -52,18 +54,32 @@ def _format(value: Any) -> Any:
     return repr(float(value)) if isinstance(value, float | np.floating) else value
 
 
-def profile_columns(names: Sequence[str]) -> list[str]:
-    """Columns of profiles.csv: time_s, depth_m, <species>_frac..., phi_V."""
-    return ["time_s", "depth_m", *(f"{n}_frac" for n in names), "phi_V"]
+def profile_columns(names: Sequence[str], lateral: bool = False) -> list[str]:
+    """Columns of profiles.csv: time_s, [position_m,] depth_m, <species>_frac..., phi_V."""
+    position = ["position_m"] if lateral else []
+    return ["time_s", *position, "depth_m", *(f"{n}_frac" for n in names), "phi_V"]
 
 
-def profile_rows(
-    time_s: float, depth_m: np.ndarray, fractions: dict[str, np.ndarray], phi_V: np.ndarray
-) -> Iterable[dict[str, float]]:
-    """Long-format rows of one profile: time_s, depth_m, <species>_frac..., phi_V."""
-    names: Sequence[str] = list(fractions)
-    for j, x in enumerate(depth_m):
-        row = {"time_s": time_s, "depth_m": float(x)}
-        row.update({f"{n}_frac": float(fractions[n][j]) for n in names})
-        row["phi_V"] = float(phi_V[j])
+def profile_rows(profile: Profile, lateral: bool = False) -> Iterable[dict[str, float]]:
+    """Long-format rows of one profile (with its lateral position when ``lateral``)."""
+    for j, x in enumerate(profile.depth_m):
+        row: dict[str, float] = {"time_s": profile.time_s}
+        if lateral:
+            row["position_m"] = float(profile.position_m)
+        row["depth_m"] = float(x)
+        row.update({f"{n}_frac": float(v[j]) for n, v in profile.fractions.items()})
+        row["phi_V"] = float(profile.phi_V[j])
+        yield row
+
+
+def crater_columns(names: Sequence[str]) -> list[str]:
+    """Columns of crater.csv: time_s, depth_m, <species>_frac... (lateral averages)."""
+    return ["time_s", "depth_m", *(f"{n}_frac" for n in names)]
+
+
+def crater_rows(crater: CraterProfile) -> Iterable[dict[str, float]]:
+    """Long-format rows of one crater average."""
+    for j, x in enumerate(crater.depth_m):
+        row = {"time_s": crater.time_s, "depth_m": float(x)}
+        row.update({f"{n}_frac": float(v[j]) for n, v in crater.fractions.items()})
         yield row

@@ -20,8 +20,10 @@ from pydantic import (
 
 from femcait.sed import DiffusionLaw
 from femcait.study.diffusion_laws import Diffusion
+from femcait.study.geometry import Geometry, IntervalGeometry, MeshFileGeometry
 from femcait.study.section import Section
 from femcait.study.units import (
+    Length,
     NonNegativeLength,
     Number,
     PositiveCurrentDensity,
@@ -173,7 +175,8 @@ class Experiment(Section):
 
 
 class MeshSettings(Section):
-    """The 1D mesh, graded geometrically from the front into the bulk."""
+    """The mesh, graded geometrically from the front into the bulk (in 2D built-in geometries
+    also laterally, from the mask edges)."""
 
     length_unit: PositiveLength = 1e-9
     """Length scale of the nondimensional equations, in m."""
@@ -187,6 +190,12 @@ class MeshSettings(Section):
     """Size ratio of neighbouring cells in the bulk (and from the first cell up)."""
     fine_growth: Annotated[Number, Field(ge=1, le=1.1)] = 1.005
     """Size ratio of neighbouring cells inside the fine zone (1: uniform)."""
+    lateral_cell: PositiveLength = 1e-9
+    """2D: lateral cell size at the mask edges (where the exposed front meets the mask), in m."""
+    lateral_growth: Annotated[Number, Field(gt=1, le=2)] = 1.1
+    """2D: size ratio of laterally neighbouring cells away from the mask edges."""
+    lateral_max_cell: PositiveLength = 100e-9
+    """2D: largest lateral cell size in m."""
 
     @model_validator(mode="after")
     def _check_cells(self) -> Self:
@@ -194,6 +203,12 @@ class MeshSettings(Section):
             raise invalid(
                 f"got {_g(self.first_cell)} m, must be <= fine_cell ({_g(self.fine_cell)} m)",
                 "first_cell",
+            )
+        if self.lateral_cell > self.lateral_max_cell:
+            raise invalid(
+                f"got {_g(self.lateral_cell)} m, must be <= lateral_max_cell "
+                f"({_g(self.lateral_max_cell)} m)",
+                "lateral_cell",
             )
         return self
 
@@ -251,6 +266,39 @@ class OutputSettings(Section):
     """The charge imbalance is reported without this layer at the front, in m."""
     vtx: Annotated[bool, Strict()] = False
     """Also write fields in VTX format (XDMF is always written)."""
+    profile_lines: list[Length] | None = None
+    """2D: lateral positions (x or r) of the depth profiles in profiles.csv, in m; null: the
+    beam axis only."""
+    crater: Annotated[list[NonNegativeLength], Field(min_length=2, max_length=2)] | None = None
+    """2D: [from, to], the lateral range in m over which crater.csv averages every species
+    at each depth, as a SIMS crater does (area-weighted: by r in axisymmetric studies);
+    null: no crater.csv."""
+
+    @field_validator("crater")
+    @classmethod
+    def _check_crater(cls, crater: list[float] | None) -> list[float] | None:
+        if crater is not None and not crater[0] < crater[1]:
+            raise invalid(f"got [{_g(crater[0])}, {_g(crater[1])}] m, must satisfy from < to")
+        return crater
+
+
+class RegionSpecies(Section):
+    """A species' own diffusion law in a region."""
+
+    diffusion: Diffusion
+    """Its (effective) diffusion coefficient in the region."""
+
+
+class Region(Section):
+    """A region of a mesh file (a cell group) with its own material; what is not given is
+    taken from `glass` and `species`."""
+
+    n_bg: PositiveNumberDensity | None = None
+    """Native density (= network charge density / e) of the region in m^-3; null: glass.n_bg."""
+    eps_r: PositiveNumber | None = None
+    """Relative permittivity of the region; null: glass.eps_r."""
+    species: dict[str, RegionSpecies] = Field(default_factory=dict)
+    """Diffusion laws that differ from the species section, by species name."""
 
 
 def _check_beam(beam: str, species: dict[str, Species], path: str) -> None:
@@ -281,6 +329,10 @@ class Study(Section):
     experiment: Annotated[
         Experiment, BeforeValidator(_stages_form, json_schema_input_type=Stage | Experiment)
     ]
+    geometry: Geometry = IntervalGeometry()
+    """The domain: a 1D interval (default), a rectangle, an axisymmetric disc or a mesh file."""
+    regions: dict[str, Region] = Field(default_factory=dict)
+    """Materials of the regions (cell groups) of a mesh file, by group name."""
     mesh: MeshSettings = MeshSettings()
     time: TimeSettings = TimeSettings()
     solver: SolverSettings = SolverSettings()
@@ -293,7 +345,7 @@ class Study(Section):
             raise invalid(f"got {name!r}, must contain only letters, digits, '_', '.' and '-'")
         return name
 
-    @field_validator("mesh", "time", "solver", "output", mode="before")
+    @field_validator("geometry", "mesh", "time", "solver", "output", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         """An empty section (`mesh:` with nothing below) means all defaults."""
@@ -347,6 +399,40 @@ class Study(Section):
                 "fine_cell",
             )
         return mesh
+
+    @field_validator("regions")
+    @classmethod
+    def _check_regions(cls, regions: dict[str, Region], info: ValidationInfo) -> dict[str, Region]:
+        geometry = info.data.get("geometry")
+        if regions and geometry is not None and not isinstance(geometry, MeshFileGeometry):
+            raise invalid(
+                f"got {len(regions)} region(s), but regions need a mesh file "
+                f"(geometry.kind: mesh_file), not {geometry.kind!r}"
+            )
+        species: dict[str, Species] | None = info.data.get("species")
+        for name, region in regions.items():
+            for species_name in region.species:
+                if species is not None and species_name not in species:
+                    raise invalid(
+                        f"got species {species_name!r}, must be one of {', '.join(species)}",
+                        f"{name}.species",
+                    )
+        return regions
+
+    @cached_property
+    def region_laws(self) -> dict[str, dict[str, DiffusionLaw]]:
+        """Every region's D(n) law of every species in SI units (the species' own law
+        where the region does not set one), built once."""
+        T = self.glass.temperature
+        return {
+            region_name: {
+                name: region.species[name].diffusion.build(T)
+                if name in region.species
+                else self.diffusion_laws[name]
+                for name in self.species
+            }
+            for region_name, region in self.regions.items()
+        }
 
     @cached_property
     def diffusion_laws(self) -> dict[str, DiffusionLaw]:

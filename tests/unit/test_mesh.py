@@ -1,4 +1,4 @@
-"""The graded 1D mesh (femcait.mesh): node layout, grading limits, bad arguments, and the
+"""The graded 1D mesh (femcait.geometry.grading, .settings): node layout, grading limits, bad arguments, and the
 automatic settings of the default study."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from scipy import constants
 
-from femcait.mesh import estimated_front_depth, graded_nodes, resolved_mesh_settings
+from femcait.geometry.grading import graded_nodes
+from femcait.geometry.settings import estimated_front_depth, resolved_mesh_settings
 from femcait.scales import Scales
 from femcait.study import load_study
 from tests.conftest import DEFAULT_STUDY

@@ -1,4 +1,4 @@
-"""Derived profile quantities (femcait.quantities) on hand-made arrays with known answers."""
+"""Derived profile quantities (femcait.diagnostics.profile) on hand-made arrays with known answers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from femcait.quantities import front_depth, max_charge_imbalance, plateau_level
+from femcait.diagnostics.profile import front_depth, max_charge_imbalance, plateau_level
 
 DEPTH = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
 

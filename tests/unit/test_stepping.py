@@ -1,4 +1,4 @@
-"""Adaptive time stepping (femcait.stepping): predictor, error estimate, step controller."""
+"""Adaptive time stepping (femcait.solver.stepping): predictor, error estimate, step controller."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from femcait.errors import SolverError
-from femcait.stepping import StepController, local_error, predictor
+from femcait.solver.stepping import StepController, local_error, predictor
 
 RNG = np.random.default_rng(20240517)
 

@@ -73,7 +73,7 @@ def test_foreign_balance_within_newton_tolerance_at_every_step(series, default_r
     """
     import dolfinx_solver  # noqa: F401  # isort: split
 
-    from femcait.problem import DEFAULT_PETSC_OPTIONS
+    from femcait.solver.problem import DEFAULT_PETSC_OPTIONS
 
     resolved = _resolved(default_run)
     unit_m2 = resolved["glass"]["n_bg"] * resolved["mesh"]["length_unit"]

@@ -1,8 +1,10 @@
 """Method of manufactured solutions for the coupled NPP system with an SED-based D(n).
 
-The production residual (femcait.forms via femcait.problem) is solved with source terms
-that make a chosen smooth solution exact; the L2 errors of the densities and the potential
-must fall at the expected rate of P1 elements, 2, fitted over four meshes.
+The production residual (femcait.discretisation via femcait.solver.problem) is solved with
+source terms that make a chosen smooth solution exact; the L2 errors of the densities and
+the potential must fall at the expected rate of the scheme, 2, fitted over four meshes: on
+intervals, on distorted (non-orthogonal) triangle meshes, and on triangles in axisymmetric
+(r, z) coordinates with the axis a natural boundary.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from dolfinx import fem
 from dolfinx import mesh as dmesh
 from mpi4py import MPI
 
-from femcait.boundary import BoundarySet
-from femcait.forms import SpeciesTerms
-from femcait.mesh import create_interval_mesh
-from femcait.problem import TransportProblem
+from femcait.discretisation.boundary import BoundarySet
+from femcait.discretisation.materials import Material, Materials
+from femcait.discretisation.residual import SpeciesTerms
+from femcait.geometry.domain import Domain
+from femcait.geometry.interval import create_interval_mesh
+from femcait.geometry.tags import tag_facets
 from femcait.sed import (
     UFL_OPS,
     ConstantDiffusion,
@@ -26,6 +30,7 @@ from femcait.sed import (
     SEDDiffusion,
     SiteEnergyDistribution,
 )
+from femcait.solver.problem import TransportProblem
 
 DEBYE_SQUARED = 0.05
 BACKGROUND = 1.0
@@ -36,90 +41,128 @@ LAWS = (
     ),
     ConstantDiffusion(0.3),
 )
+SIZES = {"interval": [16, 32, 64, 128], "triangles": [6, 12, 24, 48], "axisymmetric": [6, 12, 24, 48]}
 
 
 def exact(x, mod):
-    """Exact (c_1, c_2, psi), written once for NumPy (mod=np) and UFL (mod=ufl)."""
-    c1 = 0.55 + 0.35 * mod.cos(np.pi * x)
-    c2 = 0.25 + 0.15 * mod.sin(1.5 * np.pi * x)
-    psi = 3.0 * x * x - 2.0 * x + 0.5 * mod.sin(2.0 * np.pi * x)
+    """Exact (c_1, c_2, psi) at points x (a tuple of coordinates; depth last), written once
+    for NumPy (mod=np) and UFL (mod=ufl). In 2D the lateral dependence is through x^2, so
+    that the radial derivative vanishes on the axis."""
+    z = x[-1]
+    s = x[0] ** 2 if len(x) == 2 else 0.0
+    c1 = 0.55 + 0.35 * mod.cos(np.pi * z) * (1 - 0.3 * s)
+    c2 = 0.25 + 0.15 * mod.sin(1.5 * np.pi * z + s)
+    psi = 3.0 * z * z - 2.0 * z + 0.5 * mod.sin(2.0 * np.pi * z) + s
     return c1, c2, psi
 
 
-def sources(mesh):
-    """Volume sources that make `exact` a stationary solution of the residual."""
-    x = ufl.SpatialCoordinate(mesh)[0]
+def sources(domain: Domain):
+    """Volume sources that make `exact` a stationary solution of the residual (divided by
+    r in axisymmetric coordinates, where the residual integrates them with the weight r)."""
+    X = ufl.SpatialCoordinate(domain.mesh)
+    x = tuple(X[i] for i in range(domain.dim))
     c1, c2, psi = exact(x, ufl)
+    r = X[0] if domain.axisymmetric else 1.0
     out = []
     for c, z, law in zip((c1, c2), CHARGES, LAWS, strict=True):
         mu = ufl.ln(c) + z * psi
-        out.append(-ufl.div(law(c, UFL_OPS) * c * ufl.grad(mu)))
+        out.append(-ufl.div(r * law(c, UFL_OPS) * c * ufl.grad(mu)) / r)
     charge = CHARGES[0] * c1 + CHARGES[1] * c2 - BACKGROUND
-    out.append(-DEBYE_SQUARED * ufl.div(ufl.grad(psi)) - charge)
+    out.append(-DEBYE_SQUARED * ufl.div(r * ufl.grad(psi)) / r - charge)
     return out
 
 
-def dirichlet_everywhere(V) -> BoundarySet:
-    """Exact values of every field at both ends of [0, 1]."""
-    mesh = V.mesh
-    ends = dmesh.locate_entities_boundary(
-        mesh, 0, lambda x: np.isclose(x[0], 0.0) | np.isclose(x[0], 1.0)
+def make_domain(kind: str, n: int) -> Domain:
+    """The unit interval, or the unit square on a distorted triangle mesh."""
+    comm = MPI.COMM_WORLD
+    if kind == "interval":
+        mesh = create_interval_mesh(comm, np.linspace(0.0, 1.0, n + 1))
+        tags = tag_facets(mesh, {1: lambda x: np.isclose(x[0], 0.0) | np.isclose(x[0], 1.0)})
+        return Domain(mesh, tags, thickness=1.0)
+    mesh = dmesh.create_unit_square(
+        comm, n, n, diagonal=dmesh.DiagonalType.crossed, ghost_mode=dmesh.GhostMode.shared_facet
     )
-    bcs = []
-    for i in range(3):
-        Vi, _ = V.sub(i).collapse()
-        g = fem.Function(Vi)
-        g.interpolate(lambda x, i=i: _log_or_value(exact(x[0], np), i))
-        dofs = fem.locate_dofs_topological((V.sub(i), Vi), 0, ends)
-        bcs.append(fem.dirichletbc(g, dofs, V.sub(i)))
-    return BoundarySet(bcs, [])
+    x = mesh.geometry.x  # a smooth distortion: non-orthogonal, the same at every level
+    x[:, 0], x[:, 1] = (
+        x[:, 0] + 0.06 * np.sin(np.pi * x[:, 0]) * np.sin(2 * np.pi * x[:, 1]),
+        x[:, 1] + 0.05 * np.sin(2 * np.pi * x[:, 0]) * np.sin(np.pi * x[:, 1]),
+    )
+    axisymmetric = kind == "axisymmetric"
+
+    def held(x):  # every side but the axis r = 0, which stays a natural boundary
+        sides = np.isclose(x[1], 0.0) | np.isclose(x[1], 1.0) | np.isclose(x[0], 1.0)
+        return sides if axisymmetric else sides | np.isclose(x[0], 0.0)
+
+    tags = tag_facets(mesh, {1: held})
+    return Domain(mesh, tags, thickness=1.0, axisymmetric=axisymmetric, lateral_extent=(0.0, 1.0))
+
+
+def dirichlet(domain: Domain):
+    """Exact values of every field on the tagged boundary."""
+
+    def factory(V) -> BoundarySet:
+        bcs = []
+        facets = domain.facet_tags.find(1)
+        for i in range(3):
+            Vi, _ = V.sub(i).collapse()
+            g = fem.Function(Vi)
+            g.interpolate(lambda x, i=i: _log_or_value(exact(x[: domain.dim], np), i))
+            dofs = fem.locate_dofs_topological((V.sub(i), Vi), domain.dim - 1, facets)
+            bcs.append(fem.dirichletbc(g, dofs, V.sub(i)))
+        return BoundarySet(bcs, [])
+
+    return factory
 
 
 def _log_or_value(values, i):
     return np.log(values[i]) if i < 2 else values[i]
 
 
-def l2_errors(n_cells: int) -> np.ndarray:
-    """L2 errors of c_1, c_2 and psi on a uniform mesh of n_cells."""
-    mesh = create_interval_mesh(MPI.COMM_WORLD, np.linspace(0.0, 1.0, n_cells + 1))
+def l2_errors(kind: str, n: int) -> np.ndarray:
+    """L2 errors of c_1, c_2 and psi (r-weighted in axisymmetric coordinates)."""
+    domain = make_domain(kind, n)
     species = [
         SpeciesTerms(f"s{i}", z, law) for i, (z, law) in enumerate(zip(CHARGES, LAWS, strict=True))
     ]
+    materials = Materials(domain, [Material("test", None, BACKGROUND, 1.0, LAWS)])
     problem = TransportProblem(
-        mesh,
+        materials,
         species,
         DEBYE_SQUARED,
-        BACKGROUND,
-        dirichlet_everywhere,
+        dirichlet(domain),
         petsc_options={"snes_atol": 1e-7, "snes_rtol": 1e-13},
-        sources=sources(mesh),
+        sources=sources(domain),
     )
-    problem.set_state([lambda x, i=i: _log_or_value(exact(x[0], np), i) for i in range(3)])
+    problem.set_state(
+        [lambda x, i=i: _log_or_value(exact(x[: domain.dim], np), i) for i in range(3)]
+    )
     # One implicit step with a huge dt makes the storage term negligible, so the discrete
     # stationary problem (what the MMS checks) is solved; residual entries scale with dt.
     result = problem.try_step(1e6, None, None)
     assert result.converged, result.reason
-    x = ufl.SpatialCoordinate(mesh)[0]
-    dx = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": 8})
+    X = ufl.SpatialCoordinate(domain.mesh)
+    weight = X[0] if domain.axisymmetric else 1.0
+    dx = ufl.Measure("dx", domain=domain.mesh, metadata={"quadrature_degree": 8})
     fields = ufl.split(problem.w)
     computed = (ufl.exp(fields[0]), ufl.exp(fields[1]), fields[2])
+    reference = exact(tuple(X[i] for i in range(domain.dim)), ufl)
     errors = []
-    for approx, ref in zip(computed, exact(x, ufl), strict=True):
-        local = fem.assemble_scalar(fem.form((approx - ref) ** 2 * dx))
-        errors.append(np.sqrt(mesh.comm.allreduce(local, op=MPI.SUM)))
+    for approx, ref in zip(computed, reference, strict=True):
+        local = fem.assemble_scalar(fem.form((approx - ref) ** 2 * weight * dx))
+        errors.append(np.sqrt(domain.mesh.comm.allreduce(local, op=MPI.SUM)))
     return np.array(errors)
 
 
-@pytest.fixture(scope="module")
-def convergence():
-    sizes = np.array([16, 32, 64, 128])
-    return sizes, np.array([l2_errors(n) for n in sizes])
+@pytest.fixture(scope="module", params=list(SIZES))
+def convergence(request):
+    sizes = np.array(SIZES[request.param])
+    return request.param, sizes, np.array([l2_errors(request.param, n) for n in sizes])
 
 
 @pytest.mark.parametrize("field", [0, 1, 2], ids=["c_sed", "c_constant", "psi"])
 def test_l2_rate_is_two(convergence, field):
-    sizes, errors = convergence
+    kind, sizes, errors = convergence
     rate = np.polyfit(np.log(1.0 / sizes), np.log(errors[:, field]), 1)[0]
-    print(f"field {field}: errors {errors[:, field]}, fitted rate {rate:.3f}")
+    print(f"{kind} field {field}: errors {errors[:, field]}, fitted rate {rate:.3f}")
     assert abs(rate - 2.0) < 0.1
     assert errors[-1, field] < 1e-3  # the solution is actually approximated

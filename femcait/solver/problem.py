@@ -13,16 +13,20 @@ from dataclasses import dataclass
 
 import basix.ufl
 import numpy as np
+import scipy.sparse
 import ufl
 from dolfinx import fem
-from dolfinx import mesh as dmesh
 from dolfinx.fem.petsc import NonlinearProblem, assemble_vector
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from femcait.boundary import BoundarySet
+from femcait.discretisation.bdf import BDFCoefficients
+from femcait.discretisation.boundary import BoundarySet
+from femcait.discretisation.materials import Materials
+from femcait.discretisation.measures import Measures
+from femcait.discretisation.residual import SpeciesTerms, npp_residual
 from femcait.errors import StudyError
-from femcait.forms import BDFCoefficients, SpeciesTerms, lumped_dx, npp_residual
+from femcait.geometry import Boundary
 
 DEFAULT_PETSC_OPTIONS: dict[str, str | int | float] = {
     "snes_type": "newtonls",
@@ -44,7 +48,7 @@ LOG_FRACTION_FLOOR = math.log(1e-30)
 """Newton never takes a log-density below this (n < 1e-30 n_bg carries no weight)."""
 
 TRAPPED_DIP_DEPTH = 5.0
-"""A log-density at the floor with both neighbours more than this above it is a trapped
+"""A log-density at the floor with all its neighbours more than this above it is a trapped
 overshoot (see `TransportProblem._lift_trapped_dips`)."""
 
 LOG_FRACTION_MAX_RISE = 5.0
@@ -70,22 +74,23 @@ class SolveResult:
 
 
 class TransportProblem:
-    """Log-density NPP unknowns on a mesh, with BDF history and a SNES solver."""
+    """Log-density NPP unknowns on a domain, with BDF history and a SNES solver."""
 
     _count = 0
 
     def __init__(
         self,
-        mesh: dmesh.Mesh,
+        materials: Materials,
         species: Sequence[SpeciesTerms],
         debye_squared: float,
-        background_charge: float,
         boundaries_factory,
         petsc_options: dict | None = None,
         max_newton_iterations: int = 15,
         sources=None,
     ) -> None:
-        self.mesh = mesh
+        self.materials = materials
+        self.domain = materials.domain
+        mesh = self.mesh = self.domain.mesh
         self.comm: MPI.Comm = mesh.comm
         self.species = list(species)
         self.n_species = len(self.species)
@@ -96,27 +101,34 @@ class TransportProblem:
         self.w_older = fem.Function(self.V)
         self.bdf = BDFCoefficients(mesh)
         self._debye_squared = debye_squared
-        self._background_charge = background_charge
         self._sources = sources
         self._petsc_options = petsc_options
         self._options = {**DEFAULT_PETSC_OPTIONS, "snes_max_it": max_newton_iterations}
         self._options.update(petsc_options or {})
-        self._u_dofs = np.concatenate([self._parent_dofs(i) for i in range(self.n_species)])
-        self._u_dofs = self._u_dofs[self._u_dofs < self.V.dofmap.index_map.size_local]
+        self._field_dofs = [self._parent_dofs(i) for i in range(self.n_species + 1)]
+        owned = self.V.dofmap.index_map.size_local
+        self._u_dofs = np.concatenate(self._field_dofs[: self.n_species])
+        self._u_dofs = self._u_dofs[self._u_dofs < owned]
+        self._owned_field_dofs = [dofs[dofs < owned] for dofs in self._field_dofs]
+        self._neighbours = self._node_graph()
         self.set_boundaries(boundaries_factory)
-        dxl = lumped_dx(mesh)
+        measures = Measures(self.domain)
+        dxl, weight = measures.lumped_dx, measures.lumped_weight
         unknowns = ufl.split(self.w)
         self.w_initial = fem.Function(self.V)
         initial = ufl.split(self.w_initial)
         self._inventory_forms = [
-            fem.form(ufl.exp(unknowns[i]) * dxl) for i in range(self.n_species)
+            fem.form(ufl.exp(unknowns[i]) * weight * dxl) for i in range(self.n_species)
         ]
         self._change_forms = [
-            fem.form((ufl.exp(unknowns[i]) - ufl.exp(initial[i])) * dxl)
+            fem.form((ufl.exp(unknowns[i]) - ufl.exp(initial[i])) * weight * dxl)
             for i in range(self.n_species)
         ]
-        self._field_dofs = [self._owned_sorted_dofs(i) for i in range(self.n_species + 1)]
-        self.coordinates = self._owned_coordinates(0)
+        front = measures.ds(Boundary.FRONT)
+        self._front_potential_forms = (
+            fem.form(unknowns[self.n_species] * measures.surface_weight * front),
+            fem.form(fem.Constant(mesh, 1.0) * measures.surface_weight * front),
+        )
 
     def set_boundaries(self, boundaries_factory) -> None:
         """(Re)build the boundary conditions and the nonlinear solver (a new experiment stage
@@ -127,11 +139,12 @@ class TransportProblem:
             self.w_old,
             self.w_older,
             self.species,
+            self.materials,
             self._debye_squared,
-            self._background_charge,
             self.bdf,
             influx=self.boundaries.influx,
             sources=self._sources,
+            scale=1.0 / self.domain.lateral_measure,
         )
         TransportProblem._count += 1
         try:
@@ -150,7 +163,11 @@ class TransportProblem:
         self._nonlinear.solver.setLineSearchPreCheck(self._bound_newton_step)
         self._residual_form = self._nonlinear.F
         self._residual_vector = self._nonlinear.b.duplicate()
-        self._influx_forms = [(i, fem.form(g * ds)) for i, g, ds in self.boundaries.influx]
+        measures = Measures(self.domain)
+        self._influx_forms = [
+            (entry.species, fem.form(entry.flux * measures.surface_weight * measures.ds(entry.tag)))
+            for entry in self.boundaries.influx
+        ]
 
     def _bound_newton_step(self, x, y) -> None:
         """Shorten the Newton update y (x_new = x - y) so log-densities stay in range.
@@ -167,33 +184,47 @@ class TransportProblem:
 
     # --- nodal access -----------------------------------------------------------------
     def _parent_dofs(self, sub: int) -> np.ndarray:
-        """Indices in the mixed array of the (collapsed) dofs of field ``sub``."""
+        """Indices in the mixed array of the (collapsed) dofs of field ``sub``, in the order
+        of the collapsed space (the same node order for every field)."""
         return np.asarray(self.V.sub(sub).collapse()[1]).ravel()
 
-    def _owned_sorted_dofs(self, sub: int) -> np.ndarray:
-        Vi, _ = self.V.sub(sub).collapse()
-        n_owned = Vi.dofmap.index_map.size_local
-        x = Vi.tabulate_dof_coordinates()[:n_owned, 0]
-        return self._parent_dofs(sub)[:n_owned][np.argsort(x, kind="stable")]
+    def _node_graph(self) -> scipy.sparse.csr_array:
+        """Which local nodes share a cell (the P1 node graph), in collapsed-space numbering."""
+        space, _ = self.V.sub(0).collapse()
+        cells = space.dofmap.list
+        size = space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts
+        rows = np.repeat(cells, cells.shape[1], axis=1).ravel()
+        cols = np.tile(cells, (1, cells.shape[1])).ravel()
+        graph = scipy.sparse.csr_array(
+            (np.ones(len(rows)), (rows, cols)), shape=(size, size), dtype=float
+        )
+        graph.setdiag(0.0)
+        graph.eliminate_zeros()
+        graph.data[:] = 1.0
+        return graph
 
-    def _owned_coordinates(self, sub: int) -> np.ndarray:
-        Vi, _ = self.V.sub(sub).collapse()
-        n_owned = Vi.dofmap.index_map.size_local
-        return np.sort(Vi.tabulate_dof_coordinates()[:n_owned, 0])
+    def local_nodal(self, sub: int) -> np.ndarray:
+        """Nodal values of field ``sub`` on this rank, ghosts included (collapsed order)."""
+        return self.w.x.array[self._field_dofs[sub]]
 
     def nodal(self, sub: int, state: fem.Function | None = None) -> np.ndarray:
-        """Owned nodal values of field ``sub`` (u_i or psi), ordered by depth."""
-        return (state or self.w).x.array[self._field_dofs[sub]]
+        """Owned nodal values of field ``sub`` (u_i or psi), in the node order of the
+        collapsed space."""
+        return (state or self.w).x.array[self._owned_field_dofs[sub]]
 
     def fractions(self, state: fem.Function | None = None) -> np.ndarray:
-        """Owned nodal n_i / n_bg, shape (N, owned nodes), ordered by depth."""
+        """Owned nodal n_i / n_ref, shape (N, owned nodes)."""
         return np.exp(np.array([self.nodal(i, state) for i in range(self.n_species)]))
 
     # --- initial state and history --------------------------------------------------------
     def set_state(self, values) -> None:
-        """Set every time level to fields given as callables x -> values (u_1..u_N, psi)."""
+        """Set every time level to fields (u_1..u_N, psi), each a callable x -> values or an
+        array of local nodal values (collapsed order)."""
         for i, f in enumerate(values):
-            self.w.sub(i).interpolate(f)
+            if callable(f):
+                self.w.sub(i).interpolate(f)
+            else:
+                self.w.x.array[self._field_dofs[i]] = f
         self.w.x.scatter_forward()
         for bc in self.boundaries.dirichlet:
             bc.set(self.w.x.array)
@@ -228,21 +259,26 @@ class TransportProblem:
         return SolveResult(converged, snes.getIterationNumber(), _REASONS.get(reason, str(reason)))
 
     def _lift_trapped_dips(self) -> None:
-        """Start Newton above trapped floor values: a log-density at the floor between two
-        neighbours far above it is a Newton overshoot that the floor caught; from there the
-        linearised logarithmic-mean flux keeps pointing further down, and Newton stalls just
-        above atol (seen at the front of the second beam of a double CAIT). The guess takes
-        the mean of the neighbours instead (the stored history, and so the mass balance,
-        is unchanged)."""
+        """Start Newton above trapped floor values: a log-density at the floor among
+        neighbours all far above it is a Newton overshoot that the floor caught; from there
+        the linearised logarithmic-mean flux keeps pointing further down, and Newton stalls
+        just above atol (seen at the front of the second beam of a double CAIT). The guess
+        takes the mean of the neighbours instead (the stored history, and so the mass
+        balance, is unchanged)."""
         u = self.w.x.array
+        graph = self._neighbours
+        counts = graph.sum(axis=1)
         for dofs in self._field_dofs[: self.n_species]:
             values = u[dofs]
-            neighbours = np.minimum(values[:-2], values[2:])
-            trapped = (values[1:-1] <= LOG_FRACTION_FLOOR + 1e-9) & (
-                neighbours > LOG_FRACTION_FLOOR + TRAPPED_DIP_DEPTH
-            )
+            at_floor = values <= LOG_FRACTION_FLOOR + 1e-9
+            if not at_floor.any():
+                continue
+            lowest = np.full(len(values), np.inf)
+            rows, cols = graph.nonzero()
+            np.minimum.at(lowest, rows, values[cols])
+            trapped = at_floor & (lowest > LOG_FRACTION_FLOOR + TRAPPED_DIP_DEPTH) & (counts > 0)
             index = np.flatnonzero(trapped)
-            u[dofs[index + 1]] = 0.5 * (values[index] + values[index + 2])
+            u[dofs[index]] = (graph @ values)[index] / counts[index]
         self.w.x.scatter_forward()
 
     def accept(self) -> None:
@@ -282,16 +318,16 @@ class TransportProblem:
         for i, dofs in self.boundaries.held_dofs.items():
             mine = dofs[dofs < owned]
             local[i] = values[mine].sum()
-        total = np.asarray(self.comm.allreduce(local, op=MPI.SUM))
+        total = np.asarray(self.comm.allreduce(local, op=MPI.SUM)) * self.domain.lateral_measure
         dt = float(self.bdf.dt.value)
         for i, form in self._influx_forms:
             total[i] += dt * self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
         return total
 
     def front_potential(self) -> float:
-        """psi at the front surface."""
-        dofs = self.boundaries.front_potential_dofs
-        owned = self.V.dofmap.index_map.size_local
-        mine = dofs[dofs < owned]
-        local = float(self.w.x.array[mine][0]) if len(mine) else -np.inf
-        return float(self.comm.allreduce(local, op=MPI.MAX))
+        """Mean psi over the exposed front (its value there in 1D)."""
+        total, area = (
+            self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+            for form in self._front_potential_forms
+        )
+        return float(total / area)
