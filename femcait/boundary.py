@@ -1,4 +1,5 @@
-"""CAIT boundary conditions (MODEL.md section 3) in the nondimensional variables.
+"""CAIT boundary conditions (docs/model.md, "Boundary and initial conditions") in the
+nondimensional variables.
 
 Front (x = 0): the beam species is held at the front density n_s (potentiostatic, with
 the surface potential prescribed) or enters at the beam flux j/e (galvanostatic, with the
