@@ -2,12 +2,18 @@
 
 For every species whose D law comes from an SED or a D(n) table it tabulates E_F, E_act,
 D and the derived transport coefficients over n / n_bg from 1e-6 to 1, and summarises the
-populated SED (PSED). A D(n) table is inverted (MODEL.md section 4): its E_F and E_act are
-relative to the bulk, ``E_F(n_bg) = 0``.
+populated SED (PSED). A D(n) table is inverted (docs/model.md, "The inverse: from a D(n)
+table to the PSED"): its E_F and E_act are relative to the bulk, ``E_F(n_bg) = 0``.
+
+With an immobile fraction f the law's D is zero for n <= f n_bg and falls linearly to it
+just above, so the range of D over 1e-6..1 (``D_min_m2_s``, ``D_range_decades``) measures
+that cut, not the SED. The ``sed_*`` keys report the SED's own D(n), the same law without
+the immobile cut, and ``immobile_cut_n_frac`` / ``sed_D_at_cut_m2_s`` where the cut sits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +118,7 @@ def _bulk_conversions(D_bulk: float, study: Study, charge: int) -> dict[str, flo
 
 
 def _range_summary(D: npt.NDArray[np.float64], D_tenth: float, D_bulk: float) -> dict:
+    """The range of D over `FRACTIONS` (its smallest nonzero value) and from n_bg to n_bg/10."""
     positive = D[D > 0.0]
     return {
         "D_bulk_m2_s": D_bulk,
@@ -120,6 +127,28 @@ def _range_summary(D: npt.NDArray[np.float64], D_tenth: float, D_bulk: float) ->
         "D_range_decades": float(np.log10(D.max() / positive.min())) if positive.size else None,
         "D_tenth_m2_s": D_tenth,
         "decades_bulk_to_tenth": float(np.log10(D_bulk / D_tenth)) if D_tenth > 0 else None,
+    }
+
+
+SED_RANGE_KEYS = ("D_min_m2_s", "D_range_decades", "D_tenth_m2_s", "decades_bulk_to_tenth")
+"""Keys of `_range_summary` that sed.json repeats, prefixed ``sed_``, for the law without its
+immobile cut."""
+
+
+def _own_range_summary(law: DiffusionLaw, D_bulk: float) -> dict:
+    """The ``sed_*`` keys: the range of the law's D(n) without an immobile cut, and the cut.
+
+    ``immobile_cut_n_frac`` is the immobile fraction f (D = 0 for n <= f n_bg), null
+    without one; ``sed_D_at_cut_m2_s`` is what the SED alone gives at n = f n_bg.
+    """
+    f_imm = getattr(law, "immobile_fraction", 0.0)
+    own = dataclasses.replace(law, immobile_fraction=0.0) if f_imm > 0 else law
+    D = np.asarray(own(FRACTIONS), dtype=float)
+    ranges = _range_summary(D, float(own(0.1)), D_bulk)
+    return {
+        **{f"sed_{key}": ranges[key] for key in SED_RANGE_KEYS},
+        "immobile_cut_n_frac": f_imm if f_imm > 0 else None,
+        "sed_D_at_cut_m2_s": float(own(f_imm)) if f_imm > 0 else None,
     }
 
 
@@ -145,6 +174,7 @@ def _analyse_sed(name: str, law: SEDDiffusion, study: Study, charge: int) -> Spe
         "psed_fwhm_eV": sed.psed_fwhm_eV(),
         "mobile_psed_fwhm_eV": sed.psed_fwhm_eV(c_low=f_imm) if f_imm > 0 else None,
         **_range_summary(D, float(law(0.1)), law.D_bulk),
+        **_own_range_summary(law, law.D_bulk),
         **_bulk_conversions(law.D_bulk, study, charge),
     }
     E = sed.psed_energies()
@@ -191,6 +221,7 @@ def _analyse_table(name: str, law: TabulatedDiffusion, study: Study, charge: int
         "mobile_psed_fwhm_eV": None,
         "psed_note": note,
         **_range_summary(D, float(law(0.1)), law.D_bulk),
+        **_own_range_summary(law, law.D_bulk),
         **_bulk_conversions(law.D_bulk, study, charge),
     }
     return SpeciesSED(

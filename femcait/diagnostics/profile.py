@@ -1,4 +1,5 @@
-"""Derived quantities of a depth profile (MODEL.md section 5), on sampled NumPy arrays.
+"""Derived quantities of a depth profile (defined in docs/model.md, "Derived quantities"),
+on sampled NumPy arrays.
 
 All functions take depths in increasing order, with the fractions n_i / n_bg at them.
 """

@@ -1,4 +1,5 @@
-"""CAIT boundary conditions (docs/model.md) in the nondimensional variables.
+"""CAIT boundary conditions (docs/model.md, "Boundary and initial conditions") in the
+nondimensional variables.
 
 Exposed front: the beam species is held at the front density n_s (potentiostatic, with
 the surface potential prescribed) or enters at the beam flux j/e (galvanostatic, with the

@@ -1,4 +1,5 @@
-"""From D(c) back to the Fermi level and the populated SED (MODEL.md section 4).
+"""From D(c) back to the Fermi level and the populated SED (docs/model.md, "The inverse:
+from a D(n) table to the PSED").
 
 ``E_F(c) = E_F(1) + kT ln(D(c) / D(1))`` and the PSED is ``dc / dE_F`` (n_bg per eV):
 each Fermi-level step ``dE_F`` uncovers ``dc`` ions. E_F is interpolated by a cubic spline

@@ -1,6 +1,6 @@
 """The study schema: pydantic models of a validated CAIT study, every quantity in SI units.
 
-Physics and symbols follow MODEL.md: x = 0 is the bombarded front, x = L the back
+Physics and symbols follow docs/model.md: x = 0 is the bombarded front, x = L the back
 electrode; n_bg is the initial native density, which equals the fixed background charge.
 """
 

@@ -177,7 +177,7 @@ def test_default_first_cell_resolves_the_debye_length(default_settings):
     debye_m = math.sqrt(
         constants.epsilon_0 * study.glass.eps_r * kT / (constants.e**2 * study.glass.n_bg)
     )
-    assert debye_m == pytest.approx(2.86e-11, rel=0.01)  # MODEL.md: ~0.03 nm
+    assert debye_m == pytest.approx(2.86e-11, rel=0.01)  # docs/model.md: 0.0286 nm
     assert scales.length_m == 1e-9
     assert 0 < settings["first_cell"] < debye_m / scales.length_m
     assert settings["first_cell"] <= settings["fine_cell"]
@@ -190,7 +190,7 @@ def test_default_fine_zone_holds_the_front(default_settings):
     assert settings["fine_depth"] > estimate
     assert settings["fine_depth"] < settings["length"]
     assert settings["length"] == pytest.approx(study.glass.thickness / scales.length_m)
-    # the estimate is of the right size: ~100 nm after 3 h (MODEL.md section 1)
+    # the estimate is of the right size: ~100 nm after 3 h (docs/model.md, "The experiment")
     assert 10 < estimate < 1000
 
 

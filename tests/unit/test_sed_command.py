@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from scipy import constants
+from scipy.special import ndtri
 
-from tests.conftest import default_study_dict, femcait, write_study
+from tests.conftest import ROOT, default_study_dict, femcait, write_study
 
 REQUIRED_COLUMNS = {"n_frac", "E_F_eV", "E_act_eV", "D_m2_s"}
 
@@ -92,6 +94,45 @@ def test_absolute_activation_energy_and_immobile_part(tmp_path: Path) -> None:
     D = np.array([float(r["D_m2_s"]) for r in rows])
     assert np.all(D[c <= 0.15] == 0.0)  # the immobile part never moves
     assert np.all(D[c > 0.15] > 0.0)
+
+
+SED_RANGE_KEYS = ("D_min_m2_s", "D_range_decades", "D_tenth_m2_s", "decades_bulk_to_tenth")
+
+
+def test_sed_range_without_the_default_study_cut_equals_the_range(default_sed) -> None:
+    """No immobile fraction: the SED's own range is the range, and there is no cut."""
+    out, _ = default_sed
+    s = json.loads((out / "sed.json").read_text())
+    for key in SED_RANGE_KEYS:
+        assert s[f"sed_{key}"] == s[key], key
+    assert s["immobile_cut_n_frac"] is None
+    assert s["sed_D_at_cut_m2_s"] is None
+
+
+def test_immobile_cut_is_reported_apart_from_the_sed_range(tmp_path: Path) -> None:
+    """paper_fig1_k: the D range stops at the cut (D = 0 below 0.15 n_bg); the sed_* keys
+    are those of the same study without the immobile fraction, and the SED's D at the cut
+    is D_bulk exp((E_F(0.15) - E_F(1)) / kT) of its Gaussian."""
+    study = ROOT / "studies" / "paper_fig1_k.yaml"
+    data = yaml.safe_load(study.read_text())
+    cut = data["species"]["Li"]["diffusion"]["immobile_fraction"]
+    out, _ = _sed(tmp_path, data, "cut")
+    s = json.loads((out / "sed.json").read_text())
+    del data["species"]["Li"]["diffusion"]["immobile_fraction"]
+    plain_out, _ = _sed(tmp_path, data, "plain")
+    plain = json.loads((plain_out / "sed.json").read_text())
+
+    assert s["immobile_cut_n_frac"] == cut
+    assert s["decades_bulk_to_tenth"] is None  # D(n_bg / 10) = 0 below the cut
+    assert s["D_min_m2_s"] > 1e3 * s["sed_D_min_m2_s"]  # the cut's smallest nonzero D
+    for key in SED_RANGE_KEYS:
+        assert s[f"sed_{key}"] == pytest.approx(plain[key], rel=1e-12), key
+    assert 4.0 <= s["sed_decades_bulk_to_tenth"] <= 5.0  # the paper: about 4 decades
+    sigma = 0.25 / (2 * np.sqrt(2 * np.log(2)))  # FWHM 250 meV, centre 0, 10 % vacancies
+    kT = constants.k * 300.0 / constants.e
+    shift = sigma * (ndtri(0.9 * cut) - ndtri(0.9)) / kT
+    assert s["sed_D_at_cut_m2_s"] == pytest.approx(3.0e-15 * np.exp(shift), rel=1e-6)
+    assert s["species"]["Li"]["sed_D_at_cut_m2_s"] == s["sed_D_at_cut_m2_s"]
 
 
 def test_a_table_written_by_sed_inverts_to_the_same_psed(tmp_path: Path, default_sed) -> None:

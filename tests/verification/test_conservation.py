@@ -6,7 +6,7 @@ study.json) of the session's `default_run` and recomputes the quantity from them
 * the foreign inventory equals the time-integrated influx at the front, and the native
   deficit equals the charge through the back electrode divided by e;
 * every density stays positive and no fraction overshoots 1 (the surface layer is not
-  resolved by plain Galerkin, MODEL.md section 3);
+  resolved by plain Galerkin, docs/model.md "Flux coefficient");
 * the profiles are neutral to 1 per mille outside the first nanometre (the paper's claim);
 * the foreign profile falls monotonically from the surface to the front (no oscillation).
 """

@@ -1,6 +1,7 @@
 """No over- or undershoot where the mesh does not resolve the Debye layer.
 
-MODEL.md: a plain Galerkin P1 scheme with a 0.5 nm first cell overshoots at the surface.
+docs/model.md ("Flux coefficient"): a plain Galerkin P1 scheme with a 0.5 nm first cell
+overshoots at the surface.
 Here the first cells are 0.5 nm (17 Debye lengths) and the profiles must still stay
 within their physical bounds and be monotone between the surface and the front.
 """
