@@ -6,7 +6,6 @@ Every problem becomes a `StudyError` whose message has one line per problem, e.g
 
 import os
 import types
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
@@ -15,31 +14,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from femcait.errors import StudyError
+from femcait.study.messages import child, describe
 from femcait.study.schema import Study
-from femcait.study.units import ERROR_TYPE, format_value
-
-_MISSING = object()
-
-_EXPECTED = {
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "string_type": "a text string",
-    "list_type": "a list",
-    "dict_type": "a mapping (key: value pairs)",
-    "model_type": "a mapping (key: value pairs)",
-    "model_attributes_type": "a mapping (key: value pairs)",
-}
-_BOUNDS = {
-    "greater_than": ">",
-    "greater_than_equal": ">=",
-    "less_than": "<",
-    "less_than_equal": "<=",
-}
+from femcait.study.units import format_value
 
 
 class _DuplicateKeyError(yaml.YAMLError):
@@ -140,18 +117,7 @@ def _describe(error: ErrorDetails, data: dict[str, Any]) -> str:
     """One line for a pydantic error: the dotted key path, the value and what is allowed."""
     path, owner = _key_path(error["loc"])
     kind, ctx = error["type"], error.get("ctx", {})
-    value = _lookup(data, path)
-    if value is _MISSING:
-        value = error["input"]
-    shown = format_value(value)
-    if path and path[-1] == "[key]":
-        path = path[:-1]
-        message = f"got key {format_value(error['input'])}, expected a text string"
-    elif kind == ERROR_TYPE:
-        if ctx["path"]:
-            path = [*path, *ctx["path"].split(".")]
-        message = ctx["detail"]
-    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
         key = ctx["discriminator"].strip("'")
         path = [*path, key]
         message = (
@@ -159,38 +125,14 @@ def _describe(error: ErrorDetails, data: dict[str, Any]) -> str:
             if kind == "union_tag_invalid"
             else "missing required key"
         )
-    elif kind == "too_short":
-        count, least = ctx["actual_length"], ctx["min_length"]
-        message = f"got {count} {'entry' if count == 1 else 'entries'}, must have at least {least}"
     else:
-        message = common_message(error, path, owner, shown)
+        path, message = describe(error, data, path, owner)
     experiment = data.get("experiment")
     if [str(p) for p in path[:3]] == ["experiment", "stages", "0"] and not (
         isinstance(experiment, dict) and "stages" in experiment
     ):  # a single-stage experiment: its keys are directly under `experiment`
         path = ["experiment", *path[3:]]
     return f"{'.'.join(map(str, path)) or '(top level)'}: {message}"
-
-
-def common_message(
-    error: ErrorDetails, path: list[int | str], owner: type[BaseModel] | None, shown: str
-) -> str:
-    """The message of the pydantic errors that read alike everywhere (missing and unknown
-    keys, bounds, types, literal choices); `shown` is the offending value as written."""
-    kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "missing":
-        return "missing required key"
-    if kind == "extra_forbidden":
-        allowed = ", ".join(owner.model_fields) if owner else "?"
-        return f"unknown key {str(path[-1])!r} (allowed: {allowed})"
-    if kind in _BOUNDS:
-        bound = next(iter(ctx.values()))
-        return f"got {shown}, must be {_BOUNDS[kind]} {bound:g}"
-    if kind in _EXPECTED:
-        return f"got {shown}, expected {_EXPECTED[kind]}"
-    if kind == "literal_error":
-        return f"got {shown}, must be {ctx['expected']}"
-    return f"got {shown}: {error['msg']}"
 
 
 def _key_path(loc: tuple[int | str, ...]) -> tuple[list[int | str], type[BaseModel] | None]:
@@ -210,33 +152,8 @@ def _key_path(loc: tuple[int | str, ...]) -> tuple[list[int | str], type[BaseMod
             continue
         path.append(part)
         owner = node if isinstance(node, type) and issubclass(node, BaseModel) else None
-        node, tag_key = _child(node, part)
+        node, tag_key = child(node, part)
     return path, owner
-
-
-def _child(node: Any, part: int | str) -> tuple[Any, str | None]:
-    """The type below `node` at key `part`, and its discriminator key if it is a tagged union."""
-    if isinstance(node, type) and issubclass(node, BaseModel):
-        field = node.model_fields.get(str(part))
-        if field is None:
-            return None, None
-        discriminator = field.discriminator if isinstance(field.discriminator, str) else None
-        return _strip_none(field.annotation), discriminator
-    args = get_args(node)
-    if get_origin(node) is dict:
-        return args[1], None
-    if get_origin(node) is list:
-        return args[0], None
-    return None, None
-
-
-def _strip_none(annotation: Any) -> Any:
-    """`X | None` -> X; other annotations unchanged."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        members = [arg for arg in get_args(annotation) if arg is not type(None)]
-        if len(members) == 1:
-            return members[0]
-    return annotation
 
 
 def _union_member(union: Any, key: str, tag: int | str) -> Any:
@@ -247,15 +164,3 @@ def _union_member(union: Any, key: str, tag: int | str) -> Any:
         if field is not None and tag in get_args(field.annotation):
             return member
     return None
-
-
-def _lookup(data: Any, path: list[int | str]) -> Any:
-    """The raw value at `path` in the input, or `_MISSING`."""
-    for part in path:
-        if not isinstance(data, Mapping | list):
-            return _MISSING
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return _MISSING
-    return data

@@ -33,9 +33,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Self
 import numpy as np
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     Strict,
     ValidationError,
@@ -44,8 +42,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from femcait.errors import StudyError
-from femcait.study.loader import _MISSING, _child, _lookup, common_message
-from femcait.study.units import ERROR_TYPE, format_value, invalid, unit_registry
+from femcait.study.messages import describe, owner_model
+from femcait.study.section import Section
+from femcait.study.units import format_value, invalid, unit_registry
 
 MAX_NAME_LENGTH = 120
 """Longest allowed case name (it becomes a folder name)."""
@@ -251,13 +250,7 @@ def _check_path(path: str) -> str:
     return path
 
 
-class _Model(BaseModel):
-    """Base of the sweep models: unknown keys are errors and instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class _Linear(_Model):
+class _Linear(Section):
     """`num` values evenly spaced from `start` to `stop` (both included)."""
 
     start: Annotated[Any, BeforeValidator(_quantity)]
@@ -299,7 +292,7 @@ class _Log(_Linear):
         return [float(v) for v in np.geomspace(self.start.si, self.stop.si, self.num)]
 
 
-class _Parameter(_Model):
+class _Parameter(Section):
     """One swept key path: exactly one of `values`, `linear` or `log`."""
 
     values: Annotated[list[Any], Field(min_length=1)] | None = None
@@ -330,7 +323,7 @@ class _Parameter(_Model):
         return spaced.generate()
 
 
-class SweepSection(_Model):
+class SweepSection(Section):
     """The `sweep:` section of a study: the parameters that vary from case to case."""
 
     combine: Literal["product", "zip"] = "product"
@@ -345,39 +338,9 @@ class SweepSection(_Model):
 
 def _describe(error: ErrorDetails, section: Any) -> str:
     """One line for a pydantic error in the sweep section: key path, value, what is allowed."""
-    path: list[Any] = list(error["loc"])
-    is_key = bool(path) and path[-1] == "[key]"
-    if is_key:
-        path = path[:-1]
-    kind, ctx = error["type"], error.get("ctx", {})
-    value = _lookup(section, path)
-    if value is _MISSING:
-        value = error["input"]
-    shown = format_value(value)
-    if kind == ERROR_TYPE:
-        if ctx["path"]:
-            path.append(ctx["path"])
-        message = ctx["detail"]
-    elif is_key:
-        message = f"got key {format_value(error['input'])}, expected a text string"
-    elif kind == "too_short":
-        least = ctx["min_length"]
-        empty = repr(value) if isinstance(value, list | dict) and not value else shown
-        message = f"got {empty}, must have at least {least} {'entry' if least == 1 else 'entries'}"
-    else:
-        owner = _owner(path) if kind == "extra_forbidden" else None
-        message = common_message(error, path, owner, shown)
+    path = list(error["loc"])
+    path, message = describe(error, section, path, owner_model(SweepSection, path))
     return ".".join(["sweep", *map(str, path)]) + f": {message}"
-
-
-def _owner(path: list[Any]) -> type[BaseModel] | None:
-    """The sweep model that holds the last key of `path`, if known."""
-    node: Any = SweepSection
-    owner = None
-    for part in path:
-        owner = node if isinstance(node, type) and issubclass(node, BaseModel) else None
-        node, _ = _child(node, part)
-    return owner
 
 
 # --- labels, names and paths -------------------------------------------------------------

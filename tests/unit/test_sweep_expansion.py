@@ -435,7 +435,7 @@ def test_case_lookup() -> None:
         ),
         (
             {"parameters": {"a.b": {"values": []}}},
-            "study.yaml: sweep.parameters.a.b.values: got [], must have at least 1 entry",
+            "study.yaml: sweep.parameters.a.b.values: got 0 entries, must have at least 1",
         ),
         (
             {"parameters": {"a.b": {"values": "1 V"}}},
@@ -487,7 +487,7 @@ def test_case_lookup() -> None:
         ),
         (
             {"parameters": {}},
-            "study.yaml: sweep.parameters: got {}, must have at least 1 entry",
+            "study.yaml: sweep.parameters: got 0 entries, must have at least 1",
         ),
         (
             {"combine": "zip"},
