@@ -8,10 +8,11 @@ interrupted or failed run never leaves a half-written folder under the target na
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
 from mpi4py import MPI
+
+from femcait.output.atomic import temporary_sibling
 
 RUN_MARKERS = ("summary.json", "study.json")
 """Files that identify a folder as an earlier femcait run (which a new run may replace)."""
@@ -45,7 +46,7 @@ class RunFolder:
         path = None
         if comm.rank == 0:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            path = self.target.parent / f".{self.target.name}.partial-{uuid.uuid4().hex[:8]}"
+            path = temporary_sibling(self.target, "partial")
             path.mkdir()
         self.path: Path = comm.bcast(path, root=0)
 
@@ -55,7 +56,7 @@ class RunFolder:
         if self.comm.rank == 0:
             old = None
             if self.target.exists():
-                old = self.target.parent / f".{self.target.name}.old-{uuid.uuid4().hex[:8]}"
+                old = temporary_sibling(self.target, "old")
                 self.target.rename(old)
             self.path.rename(self.target)
             if old is not None:

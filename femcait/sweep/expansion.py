@@ -44,7 +44,7 @@ from pydantic_core import ErrorDetails
 from femcait.errors import StudyError
 from femcait.study.messages import describe, owner_model
 from femcait.study.section import Section
-from femcait.study.units import format_value, invalid, unit_registry
+from femcait.study.units import format_value, invalid, quantity_si
 
 MAX_NAME_LENGTH = 120
 """Longest allowed case name (it becomes a folder name)."""
@@ -205,31 +205,15 @@ def _quantity(value: Any) -> _Quantity:
     expected = f"got {format_value(value)}, expected a number or a quantity with units (e.g. '5 V')"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise invalid(expected)
-    dimension = None
     try:
-        if isinstance(value, str):
-            try:
-                si = float(value)
-            except ValueError:
-                si, dimension = _parse(value, expected)
-        else:
-            si = float(value)
+        si, dimension = quantity_si(value)
     except OverflowError:
-        si = math.inf
+        si, dimension = math.inf, None
+    except ValueError:
+        raise invalid(expected) from None
     if not math.isfinite(si):
         raise invalid(f"got {format_value(value)}, must be a finite number")
     return _Quantity(value, si, dimension)
-
-
-def _parse(text: str, expected: str) -> tuple[float, Any]:
-    """SI magnitude and dimensionality of a string with units."""
-    if not text.strip():
-        raise invalid(expected)
-    try:
-        quantity = unit_registry().Quantity(text).to_base_units()
-        return float(quantity.magnitude), quantity.dimensionality
-    except Exception:  # pint raises many kinds of errors on malformed text
-        raise invalid(expected) from None
 
 
 def _check_label(label: str) -> str:

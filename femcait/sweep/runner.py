@@ -95,9 +95,7 @@ def _prepare(out: Path, sweep: Sweep) -> None:
         "parameters": sweep.parameters,
         "cases": _case_table(sweep),
     }
-    temporary = out / f".{SWEEP_MARKER}.{uuid.uuid4().hex[:8]}"
-    write_json(temporary, description)
-    os.replace(temporary, out / SWEEP_MARKER)
+    write_json(out / SWEEP_MARKER, description)  # atomically
 
 
 def is_complete(out: Path, case: Case) -> bool:
