@@ -11,6 +11,7 @@ from pathlib import Path
 
 from femcait import interruption
 from femcait.errors import OutputError, StudyError
+from femcait.output.ownership import Kind
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,11 +66,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise StudyError(f"{args.study}: --case needs a study with a sweep section")
     study = study_from_dict(data, str(args.study), base_dir=args.study.parent)
     out = args.out or Path("results") / study.name
-    from femcait.output.run_folder import replaceable_problem
-
-    problem = replaceable_problem(out)
-    if problem is not None:
-        raise OutputError(problem)
+    _check_target(out, "run")
     import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
     from mpi4py import MPI
 
@@ -88,12 +85,22 @@ def run_command(args: argparse.Namespace) -> int:
     return 0 if outcome.ok else 1
 
 
+def _check_target(out: Path, kind: Kind) -> None:
+    """Refuse an output path femcait cannot write or may not replace (OutputError)."""
+    from femcait.output.target import target_problem
+
+    problem = target_problem(out, kind)
+    if problem is not None:
+        raise OutputError(problem)
+
+
 def _run_sweep(args: argparse.Namespace, data: dict) -> int:
     """``femcait run SWEEP.yaml``: every pending case, in MPI groups."""
     from femcait.sweep import expand_sweep
 
     sweep = expand_sweep(data, str(args.study))
     out = args.out or Path("results") / str(data.get("name", args.study.stem))
+    _check_target(out, "sweep")
     import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
     from mpi4py import MPI
 
@@ -161,12 +168,9 @@ def sed_command(args: argparse.Namespace) -> int:
 
     study = load_study(args.study)
     out = args.out or Path("results") / f"{study.name}-sed"
-    from femcait.output.run_folder import replaceable_problem
-    from femcait.output.sed_folder import SED_MARKERS, write_sed_folder
+    _check_target(out, "sed")
+    from femcait.output.sed_folder import write_sed_folder
 
-    problem = replaceable_problem(out, SED_MARKERS)
-    if problem is not None:
-        raise OutputError(problem)
     folder, analyses = write_sed_folder(study, out)
     for analysis in analyses:
         print(_sed_line(analysis.name, analysis.summary))

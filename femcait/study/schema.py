@@ -37,6 +37,9 @@ from femcait.study.units import (
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
+MAX_NAME_LENGTH = 120
+"""Longest study (and sweep case) name: it names the output folder."""
+
 
 def _g(value: float) -> str:
     """Format an SI float compactly for messages."""
@@ -269,7 +272,7 @@ class Study(Section):
     """A complete, validated CAIT study; every quantity is an SI float."""
 
     name: str
-    """Study name: letters, digits, '_', '.' and '-'."""
+    """Study name: letters, digits, '_', '.' and '-' (at most 120 characters)."""
     description: str = ""
     """Free text."""
     femcait_version: str | None = None
@@ -289,6 +292,11 @@ class Study(Section):
     @field_validator("name")
     @classmethod
     def _check_name(cls, name: str) -> str:
+        if len(name) > MAX_NAME_LENGTH:
+            raise invalid(
+                f"got a name of {len(name)} characters, must have at most {MAX_NAME_LENGTH} "
+                "(it names the output folder)"
+            )
         if not _NAME.fullmatch(name):
             raise invalid(f"got {name!r}, must contain only letters, digits, '_', '.' and '-'")
         return name

@@ -43,11 +43,9 @@ from pydantic_core import ErrorDetails
 
 from femcait.errors import StudyError
 from femcait.study.messages import describe, owner_model
+from femcait.study.schema import MAX_NAME_LENGTH
 from femcait.study.section import Section
 from femcait.study.units import format_value, invalid, quantity_si
-
-MAX_NAME_LENGTH = 120
-"""Longest allowed case name (it becomes a folder name)."""
 
 _LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+-]")

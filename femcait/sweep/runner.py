@@ -25,6 +25,8 @@ from mpi4py import MPI
 
 from femcait import __version__
 from femcait.errors import OutputError, StudyError
+from femcait.output.atomic import temporary_sibling
+from femcait.output.ownership import mark, replace_problem
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import write_json
 from femcait.runner import run_study
@@ -33,7 +35,7 @@ from femcait.sweep.expansion import Case, Sweep
 from femcait.sweep.results import write_results
 
 SWEEP_MARKER = "sweep.json"
-"""The file that identifies a folder as a sweep's output."""
+"""The description of a sweep's cases in its output folder."""
 
 
 @dataclass
@@ -79,15 +81,16 @@ def _case_table(sweep: Sweep) -> list[dict]:
 
 
 def _prepare(out: Path, sweep: Sweep) -> None:
-    """Create OUT (or reuse an earlier run of a sweep there) and write sweep.json."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not (out / SWEEP_MARKER).is_file():
-        raise OutputError(
-            f"{out} exists and is not a femcait sweep folder (no {SWEEP_MARKER}); "
-            "choose another --out, or empty it"
-        )
-    (out / "cases").mkdir(parents=True, exist_ok=True)
+    """Create OUT as a marked sweep folder (or reuse an earlier sweep's there), check that
+    every case folder in it may be replaced, and write sweep.json."""
+    _create_marked(out)
+    problems = [replace_problem(out, "sweep")]
+    problems += [replace_problem(out / "cases" / case.name, "run") for case in sweep.cases]
+    problems = [problem for problem in problems if problem is not None]
+    if problems:
+        more = f" (and {len(problems) - 1} more case folders)" if len(problems) > 1 else ""
+        raise OutputError(problems[0] + more)
+    (out / "cases").mkdir(exist_ok=True)
     description = {
         "femcait_version": __version__,
         "source": sweep.source,
@@ -96,6 +99,22 @@ def _prepare(out: Path, sweep: Sweep) -> None:
         "cases": _case_table(sweep),
     }
     write_json(out / SWEEP_MARKER, description)  # atomically
+
+
+def _create_marked(out: Path) -> None:
+    """Create OUT with its marker in one rename, unless a folder is there already (another
+    job-array task may be creating the same sweep folder at the same moment)."""
+    if out.exists() and any(out.iterdir()):
+        return
+    temporary = temporary_sibling(out, "partial")
+    temporary.mkdir(parents=True)
+    mark(temporary, "sweep")
+    try:
+        os.rename(temporary, out)  # replaces an empty folder; fails on a full one
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if not out.is_dir():
+            raise
 
 
 def is_complete(out: Path, case: Case) -> bool:
@@ -156,13 +175,15 @@ def run_sweep(
             f"{sweep.source}: sweep.ranks_per_case: got {per_case}, must divide the number "
             f"of MPI ranks ({comm.size})"
         )
-    out = Path(out).resolve()
+    out = Path(out).absolute()
     problem = None
     if comm.rank == 0:
         try:
             _prepare(out, sweep)
         except OutputError as error:
             problem = error
+        except OSError as error:
+            problem = OutputError(f"cannot create the sweep folder {out}: {error.strerror}")
     problem = comm.bcast(problem, root=0)
     if problem is not None:
         raise problem
