@@ -17,41 +17,7 @@ from femcait.errors import StudyError
 from femcait.study.messages import child, describe
 from femcait.study.schema import Study
 from femcait.study.units import format_value
-
-
-class _DuplicateKeyError(yaml.YAMLError):
-    """A mapping in the YAML file has the same key twice."""
-
-
-class _StudyLoader(yaml.SafeLoader):
-    """A SafeLoader that rejects duplicate keys in mappings."""
-
-    def construct_document(self, node: yaml.Node) -> Any:
-        _check_unique_keys(node, (), set())
-        return super().construct_document(node)
-
-
-def _check_unique_keys(node: yaml.Node, path: tuple[str, ...], seen_nodes: set[int]) -> None:
-    """Raise `_DuplicateKeyError` if a mapping below `node` repeats a key."""
-    if id(node) in seen_nodes:  # an alias of a node already checked
-        return
-    seen_nodes.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        first_seen: dict[str, str] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            mark = key_node.start_mark
-            where = f"line {mark.line + 1}, column {mark.column + 1}"
-            if isinstance(key_node, yaml.ScalarNode) and key in first_seen:
-                raise _DuplicateKeyError(
-                    f"{'.'.join((*path, key))}: duplicate key {key!r} at {where} "
-                    f"(first given at {first_seen[key]})"
-                )
-            first_seen.setdefault(key, where)
-            _check_unique_keys(value_node, (*path, key), seen_nodes)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _check_unique_keys(item, (*path, str(index)), seen_nodes)
+from femcait.study.yaml_file import read_yaml_file
 
 
 def load_study(path: str | os.PathLike[str]) -> Study:
@@ -60,10 +26,11 @@ def load_study(path: str | os.PathLike[str]) -> Study:
 
 
 def load_yaml(path: str | os.PathLike[str]) -> Any:
-    """Read a YAML study file (duplicate keys are errors); raise `StudyError` on a problem."""
+    """Read a YAML study file (see `femcait.study.yaml_file` for its limits); raise
+    `StudyError` on a problem."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return read_yaml_file(Path(path))
     except FileNotFoundError:
         raise StudyError(f"{source}: file not found") from None
     except IsADirectoryError:
@@ -71,14 +38,11 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
     except UnicodeDecodeError:
         raise StudyError(f"{source}: not a UTF-8 text file") from None
     except OSError as exc:
-        raise StudyError(f"{source}: cannot read the file ({exc.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=_StudyLoader)
+        raise StudyError(f"{source}: cannot read the file ({exc.strerror or exc})") from None
     except yaml.MarkedYAMLError as exc:
         raise StudyError(f"{source}: {_yaml_message(exc)}") from None
     except yaml.YAMLError as exc:
         raise StudyError(f"{source}: {exc}") from None
-    return data
 
 
 def study_from_dict(
