@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--case", help="sweep: run only this case (see `femcait cases`)")
     run.add_argument(
-        "--ranks-per-case", type=int, help="sweep: MPI ranks per case (default: the file's)"
+        "--ranks-per-case",
+        type=_positive_int,
+        help="sweep: MPI ranks per case (default: the file's)",
     )
     cases = commands.add_parser("cases", help="list the cases of a sweep")
     cases.add_argument("study", type=Path, help="study file with a sweep section (YAML)")
@@ -38,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     sed.add_argument("study", type=Path, help="study file (YAML)")
     sed.add_argument("--out", type=Path, help="output folder (default: results/<study name>-sed)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected an integer >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"got {value}, must be >= 1")
+    return value
 
 
 def _report(summary: dict) -> str:
@@ -65,13 +78,18 @@ def run_command(args: argparse.Namespace) -> int:
     if args.case is not None:
         raise StudyError(f"{args.study}: --case needs a study with a sweep section")
     study = study_from_dict(data, str(args.study), base_dir=args.study.parent)
-    out = args.out or Path("results") / study.name
-    _check_target(out, "run")
     import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
     from mpi4py import MPI
 
+    from femcait.petsc_options import check_petsc_options
+    from femcait.preflight import check_study
+    from femcait.problem import DEFAULT_PETSC_OPTIONS
     from femcait.runner import run_study
 
+    check_study(study, str(args.study))  # scales and cost, before anything is allocated
+    out = args.out or Path("results") / study.name
+    _check_target(out, "run")
+    check_petsc_options(study.solver.petsc_options, DEFAULT_PETSC_OPTIONS, str(args.study))
     comm = MPI.COMM_WORLD  # the command line owns the world; the library takes it from here
     # after PETSc's start-up (it installs its own handlers), so that a batch scheduler's
     # SIGTERM unwinds like Ctrl-C and leaves no half-written output

@@ -47,6 +47,9 @@ from femcait.study.schema import MAX_NAME_LENGTH
 from femcait.study.section import Section
 from femcait.study.units import format_value, invalid, quantity_si
 
+MAX_CASES = 1000
+"""Default of `SweepSection.max_cases`."""
+
 _LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+-]")
 _WHITESPACE = re.compile(r"\s+")
@@ -142,15 +145,21 @@ def expand_sweep(data: dict[str, Any], source: str = "<dict>") -> Sweep:
     if problems:
         raise StudyError("\n".join(problems))
 
+    lengths = [spec.parameters[path].count() for path in paths]
+    if spec.combine == "zip" and len(set(lengths)) > 1:
+        counts = ", ".join(f"{p}: {n}" for p, n in zip(paths, lengths, strict=True))
+        raise StudyError(
+            f"{source}: sweep.combine: got 'zip', but the parameters have different "
+            f"numbers of values ({counts}); zip needs the same number for each"
+        )
+    count = lengths[0] if spec.combine == "zip" else math.prod(lengths)
+    if count > spec.max_cases:
+        raise StudyError(
+            f"{source}: sweep.max_cases: the sweep has {count} cases, more than the limit "
+            f"{spec.max_cases}; to run them all anyway, set sweep.max_cases: {count}"
+        )
     value_lists = [spec.parameters[path].value_list() for path in paths]
     if spec.combine == "zip":
-        lengths = [len(values) for values in value_lists]
-        if len(set(lengths)) > 1:
-            counts = ", ".join(f"{p}: {n}" for p, n in zip(paths, lengths, strict=True))
-            raise StudyError(
-                f"{source}: sweep.combine: got 'zip', but the parameters have different "
-                f"numbers of values ({counts}); zip needs the same number for each"
-            )
         combinations = list(zip(*value_lists, strict=True))
     else:
         combinations = list(itertools.product(*value_lists))
@@ -296,6 +305,14 @@ class _Parameter(Section):
             raise invalid(f"got {got}, must have exactly one of values, linear, log")
         return self
 
+    def count(self) -> int:
+        """The number of values (without generating them)."""
+        if self.values is not None:
+            return len(self.values)
+        spaced = self.linear if self.linear is not None else self.log
+        assert spaced is not None
+        return spaced.num
+
     def value_list(self) -> list[Any]:
         """The values of this parameter, raw (`values`) or SI floats (`linear`, `log`)."""
         if self.values is not None:
@@ -316,6 +333,8 @@ class SweepSection(Section):
         dict[Annotated[str, AfterValidator(_check_path)], _Parameter], Field(min_length=1)
     ]
     """Swept values by dotted key path of the study (e.g. species.K.diffusion.D)."""
+    max_cases: Annotated[int, Strict(), Field(ge=1)] = MAX_CASES
+    """Most cases the sweep may have (raise it for a larger sweep)."""
 
 
 def _describe(error: ErrorDetails, section: Any) -> str:

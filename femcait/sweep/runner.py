@@ -29,6 +29,9 @@ from femcait.output.atomic import temporary_sibling
 from femcait.output.ownership import mark, replace_problem
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import write_json
+from femcait.petsc_options import check_petsc_options
+from femcait.preflight import check_study
+from femcait.problem import DEFAULT_PETSC_OPTIONS
 from femcait.runner import run_study
 from femcait.study import Study, study_from_dict
 from femcait.sweep.expansion import Case, Sweep
@@ -60,11 +63,15 @@ def fingerprint(study: dict) -> str:
 
 
 def validate_cases(sweep: Sweep, base_dir: Path) -> dict[str, Study | str]:
-    """Each case's validated Study, or its error message; StudyError if none is valid."""
+    """Each case's validated Study (its scales, cost and PETSc options checked too), or
+    its error message; StudyError if none is valid."""
     studies: dict[str, Study | str] = {}
     for case in sweep.cases:
         try:
-            studies[case.name] = study_from_dict(case.study, sweep.source, base_dir)
+            study = study_from_dict(case.study, sweep.source, base_dir)
+            check_study(study, sweep.source)
+            check_petsc_options(study.solver.petsc_options, DEFAULT_PETSC_OPTIONS, sweep.source)
+            studies[case.name] = study
         except StudyError as error:
             studies[case.name] = str(error)
     if all(isinstance(s, str) for s in studies.values()):

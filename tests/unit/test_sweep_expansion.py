@@ -504,7 +504,7 @@ def test_case_lookup() -> None:
         (
             {"parameters": {"a.b": {"values": [1]}}, "mode": "x"},
             "study.yaml: sweep.mode: unknown key 'mode' (allowed: combine, ranks_per_case, "
-            "parameters)",
+            "parameters, max_cases)",
         ),
         (None, "study.yaml: sweep: got null, expected a mapping"),
         ([1], "study.yaml: sweep: got [1], expected a mapping"),

@@ -1,0 +1,278 @@
+"""Checks of a valid study before anything is allocated: can the solver represent it, and
+what will the run cost?
+
+`scale_problems` finds quantities whose nondimensional values overflow or vanish (a
+tiny n_bg makes the Debye length astronomically long). `estimate_cost` predicts the size
+of the run from the study alone, without building the mesh: the cells of the graded mesh
+(counted zone by zone), the unknowns, the output times, the time steps and the size of
+the output folder. `cost_problems` compares that with the study's `limits` section, so
+that a run far outside the usual (a sub-picometre cell, 10^6 output times, a front that
+would cross the plate) is refused up front with its estimate, the limit and the key that
+raises it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scipy import constants
+
+from femcait.errors import StudyError
+from femcait.mesh import estimated_front_depth, resolved_mesh_settings
+from femcait.scales import Scales
+from femcait.study import Study
+from femcait.study.schema import MeshSettings
+
+REPRESENTABLE = 1e100
+"""Largest magnitude (and inverse of the smallest nonzero one) of a nondimensional number
+of the equations that the solver is given."""
+
+STEPS_PER_FRONT_CELL = 3.0
+"""Time steps per mesh cell the diffusion front crosses (2.3 to 2.6 measured for the
+default study run for 3 h to 10^7 s)."""
+
+BYTES_PER_VALUE = 25
+"""Bytes per number written (CSV text; the HDF5 fields take 8)."""
+
+
+def check_study(study: Study, source: str = "") -> CostEstimate:
+    """Raise `StudyError` (one line per problem) if the study's scales cannot be
+    represented or its estimated cost exceeds its limits; return the estimate."""
+    where = f"{source}: " if source else ""
+    problems = scale_problems(study)
+    if problems:
+        raise StudyError("\n".join(where + line for line in problems))
+    estimate = estimate_cost(study)
+    problems = cost_problems(study, estimate)
+    if problems:
+        raise StudyError("\n".join(where + line for line in problems))
+    return estimate
+
+
+# --- scales ------------------------------------------------------------------------------
+
+
+def scale_problems(study: Study) -> list[str]:
+    """Why the solver cannot represent the study (one line each; empty if it can)."""
+    problems = []
+    for name, species in study.species.items():
+        try:
+            species.diffusion.build(study.glass.temperature)
+        except (ValueError, ArithmeticError) as error:
+            problems.append(f"species.{name}.diffusion: cannot evaluate this law ({error})")
+    if problems:
+        return problems
+    for keys, what, value in _nondimensional_numbers(study):
+        if not _representable(value):
+            problems.append(
+                f"{keys}: {what} is {value:.3g}, beyond what the solver can represent "
+                "(1e-100 to 1e100 in magnitude); check the values and their units"
+            )
+    return problems
+
+
+def _representable(value: float) -> bool:
+    return value == 0 or (math.isfinite(value) and 1 / REPRESENTABLE <= abs(value) <= REPRESENTABLE)
+
+
+def _nondimensional_numbers(study: Study) -> list[tuple[str, str, float]]:
+    """(keys, description, value) of the numbers the equations see; inf where one
+    overflows."""
+    scales = Scales.from_study(study)
+    native = study.native
+    debye_m = _value(lambda: scales.debye_length_m)
+    numbers = [
+        (
+            "glass.n_bg, glass.eps_r, glass.temperature",
+            f"(Debye length / 1 nm)^2 (a Debye length of {debye_m:.3g} m)",
+            lambda: scales.debye_squared,
+        ),
+        ("glass.thickness", "the thickness in nm", lambda: study.glass.thickness / scales.length_m),
+        (f"species.{native}.diffusion", "the time unit (1 nm)^2 / D in s", lambda: scales.time_s),
+        (
+            "experiment.duration",
+            "the duration in time units",
+            lambda: study.experiment.duration / scales.time_s,
+        ),
+    ]
+    for name, law in study.diffusion_laws.items():
+        numbers.append(
+            (
+                f"species.{name}.diffusion",
+                f"D / D({native})",
+                lambda law=law: law.D_bulk / scales.diffusivity_m2_s,
+            )
+        )
+    for index, stage in enumerate(study.experiment.stages):
+        key = "experiment" if len(study.experiment.stages) == 1 else f"experiment.stages.{index}"
+        if stage.surface_potential is not None:
+            numbers.append(
+                (
+                    f"{key}.surface_potential",
+                    "the surface potential in kT/e",
+                    lambda stage=stage: stage.surface_potential / scales.thermal_voltage_V,
+                )
+            )
+        if stage.current_density is not None:
+            numbers.append(
+                (
+                    f"{key}.current_density",
+                    "the beam flux in n_bg nm per time unit",
+                    lambda stage=stage: stage.current_density / (constants.e * scales.flux_m2_s),
+                )
+            )
+        numbers.append(
+            (
+                f"{key}.front_density",
+                "front_density / n_bg",
+                lambda stage=stage: stage.front_density / scales.density_m3,
+            )
+        )
+    return [(keys, what, _value(compute)) for keys, what, compute in numbers]
+
+
+def _value(compute: Callable[[], float]) -> float:
+    """``compute()``, or inf if it overflows (or divides by an underflowed zero)."""
+    try:
+        return float(compute())
+    except ArithmeticError:
+        return math.inf
+
+
+# --- cost ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a run of a study will cost, estimated before it is set up."""
+
+    cells: int
+    """Mesh cells."""
+    unknowns: int
+    """Unknowns of the discrete problem (species and potential at every node)."""
+    output_times: int
+    """Output times of all stages."""
+    steps: int
+    """Time steps (a rough estimate, at least one per output time; a lower bound when the
+    front would cross the plate, where a run takes very many more)."""
+    output_mb: float
+    """Size of the output folder in MB."""
+    front_fraction: float
+    """Estimated final front depth / glass thickness."""
+
+    def describe(self) -> str:
+        """The estimate in words."""
+        return (
+            f"{self.cells} cells, {self.unknowns} unknowns, {self.output_times} output times, "
+            f"{'at least' if self.front_fraction > 1 else 'about'} {self.steps} time steps, "
+            f"about {self.output_mb:.3g} MB of output, "
+            f"a final front at about {self.front_fraction:.3g} of the thickness"
+        )
+
+
+def estimate_cost(study: Study) -> CostEstimate:
+    """The estimated cost of a run of ``study`` (its scales must be representable)."""
+    scales = Scales.from_study(study)
+    settings = resolved_mesh_settings(study, scales)
+    cells = estimated_cells(**settings)
+    nodes = cells + 1
+    n_species = len(study.species)
+    front = estimated_front_depth(study, scales)
+    crossed = _front_cells(min(front, settings["length"]), settings["first_cell"], scales)
+    output_times = len(study.experiment.output_times)
+    steps = output_times + len(study.experiment.stages) + math.ceil(STEPS_PER_FRONT_CELL * crossed)
+    values = (
+        output_times * nodes * (n_species + 3)  # profiles.csv
+        + output_times * nodes * (n_species + 1) * 8 / BYTES_PER_VALUE  # fields.h5
+        + steps * (16 + n_species)  # timeseries.csv
+    )
+    return CostEstimate(
+        cells=cells,
+        unknowns=(n_species + 1) * nodes,
+        output_times=output_times,
+        steps=steps,
+        output_mb=values * BYTES_PER_VALUE / 1e6,
+        front_fraction=front / settings["length"],
+    )
+
+
+def _front_cells(depth: float, first_cell: float, scales: Scales) -> int:
+    """The cells of a mesh with the default settings from the front to ``depth``: the time
+    steps follow the front across the profile it resolves (a finer mesh resolves no more
+    of it, and does not take more steps)."""
+    default = MeshSettings()
+    fine_cell = default.fine_cell / scales.length_m
+    return estimated_cells(
+        length=depth,
+        first_cell=min(first_cell, fine_cell),
+        fine_cell=fine_cell,
+        fine_depth=depth,
+        growth=default.growth,
+        fine_growth=default.fine_growth,
+    )
+
+
+def cost_problems(study: Study, estimate: CostEstimate) -> list[str]:
+    """One line per limit of ``study.limits`` the estimate exceeds, and a last line with
+    the whole estimate (empty if no limit is exceeded)."""
+    limits = study.limits
+    checks = [
+        ("max_cells", estimate.cells, "the mesh would have about {:.3g} cells"),
+        ("max_steps", estimate.steps, "the run would take about {:.3g} time steps"),
+        ("max_output_mb", estimate.output_mb, "the output would take about {:.3g} MB"),
+        (
+            "max_front_fraction",
+            estimate.front_fraction,
+            "the front would end about {:.3g} times the glass thickness deep (the beam ions "
+            "would replace the whole plate)",
+        ),
+    ]
+    problems = [
+        f"limits.{key}: {what.format(value)}, more than the limit {getattr(limits, key):g}; "
+        f"to run it anyway, set limits.{key}: {_above(value):g}"
+        for key, value, what in checks
+        if value > getattr(limits, key)
+    ]
+    if problems:
+        problems.append(f"limits: estimate of the run: {estimate.describe()}")
+    return problems
+
+
+def _above(value: float) -> float:
+    """A round number above ``value`` (two significant digits)."""
+    unit = 10.0 ** (math.floor(math.log10(value)) - 1)
+    return (math.floor(value / unit) + 1) * unit
+
+
+def estimated_cells(
+    length: float,
+    first_cell: float,
+    fine_cell: float,
+    fine_depth: float,
+    growth: float,
+    fine_growth: float = 1.0,
+) -> int:
+    """The number of cells of `femcait.mesh.graded_nodes` with these arguments, counted
+    zone by zone in closed form (no node is built)."""
+    fine_depth = min(fine_depth, length)
+    ramp = (fine_cell - first_cell) / (growth - 1)  # the cells growing up to fine_cell
+    if ramp >= fine_depth:
+        n_ramp, h = _geometric(fine_depth, first_cell, growth)
+        n_fine, depth = 0.0, fine_depth
+    else:
+        n_ramp = math.log(fine_cell / first_cell) / math.log(growth)
+        n_fine, h = _geometric(fine_depth - ramp, fine_cell, fine_growth)
+        depth = fine_depth
+    n_bulk, _ = _geometric(length - depth, h, growth)
+    return max(1, math.ceil(n_ramp + n_fine + n_bulk))
+
+
+def _geometric(span: float, first: float, ratio: float) -> tuple[float, float]:
+    """How many cells growing by ``ratio`` from ``first`` fill ``span``, and the next size."""
+    if span <= 0:
+        return 0.0, first
+    if ratio == 1:
+        return span / first, first
+    return math.log1p(span * (ratio - 1) / first) / math.log(ratio), first + span * (ratio - 1)
