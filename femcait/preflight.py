@@ -70,6 +70,17 @@ def scale_problems(study: Study) -> list[str]:
                 f"{keys}: {what} is {value:.3g}, beyond what the solver can represent "
                 "(1e-100 to 1e100 in magnitude); check the values and their units"
             )
+    if problems:
+        return problems
+    D_ref = Scales.from_study(study).diffusivity_m2_s
+    for name, law in study.diffusion_laws.items():
+        try:  # the solver sees D / D_ref: every table value of it must be finite
+            law.scaled(1 / D_ref)
+        except (ValueError, ArithmeticError):
+            problems.append(
+                f"species.{name}.diffusion: its D values relative to D({study.native}) "
+                f"({D_ref:.3g} m^2/s) overflow; check the values and their units"
+            )
     return problems
 
 
