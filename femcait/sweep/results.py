@@ -39,9 +39,10 @@ def si_value(value: Any) -> Any:
 def case_summary(folder: Path) -> dict | None:
     """The summary.json of a case folder, or None if it has none (never run, interrupted)."""
     try:
-        return json.loads((folder / "summary.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8 or not JSON
         return None
+    return summary if isinstance(summary, dict) else None
 
 
 def result_rows(out: Path, cases: list[dict], parameters: list[str]) -> list[dict]:

@@ -35,7 +35,7 @@ from femcait.problem import DEFAULT_PETSC_OPTIONS
 from femcait.runner import run_study
 from femcait.study import Study, study_from_dict
 from femcait.sweep.expansion import Case, Sweep
-from femcait.sweep.results import write_results
+from femcait.sweep.results import case_summary, write_results
 
 SWEEP_MARKER = "sweep.json"
 """The description of a sweep's cases in its output folder."""
@@ -127,13 +127,16 @@ def _create_marked(out: Path) -> None:
 def is_complete(out: Path, case: Case) -> bool:
     """Whether the case folder holds a completed run of this very case."""
     folder = out / "cases" / case.name
+    summary = case_summary(folder)
     try:
-        summary = json.loads((folder / "summary.json").read_text())
-        record = json.loads((folder / "case.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        record = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8 or not JSON
         return False
-    return summary.get("status") == "completed" and record.get("fingerprint") == fingerprint(
-        case.study
+    return (
+        summary is not None
+        and summary.get("status") == "completed"
+        and isinstance(record, dict)
+        and record.get("fingerprint") == fingerprint(case.study)
     )
 
 
