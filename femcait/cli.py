@@ -78,7 +78,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.case is not None:
         raise StudyError(f"{args.study}: --case needs a study with a sweep section")
     study = study_from_dict(data, str(args.study), base_dir=args.study.parent)
-    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+    _start_solver()
     from mpi4py import MPI
 
     from femcait.petsc_options import check_petsc_options
@@ -91,8 +91,8 @@ def run_command(args: argparse.Namespace) -> int:
     _check_target(out, "run")
     check_petsc_options(study.solver.petsc_options, DEFAULT_PETSC_OPTIONS, str(args.study))
     comm = MPI.COMM_WORLD  # the command line owns the world; the library takes it from here
-    # after PETSc's start-up (it installs its own handlers), so that a batch scheduler's
-    # SIGTERM unwinds like Ctrl-C and leaves no half-written output
+    # from here a signal stops the run between steps (raising inside PETSc's callbacks
+    # would turn into solver errors) and leaves no half-written output
     interruption.install()
     outcome = run_study(study, out, comm, show_progress=not args.quiet, started=args.started)
     if comm.rank == 0:
@@ -101,6 +101,16 @@ def run_command(args: argparse.Namespace) -> int:
         for warning in outcome.summary["warnings"]:
             print(f"  warning: {warning}")
     return 0 if outcome.ok else 1
+
+
+def _start_solver() -> None:
+    """Import DOLFINx and PETSc (MPI first), and let form compilation wait for other
+    processes compiling the same forms."""
+    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+
+    from femcait.jit_cache import wait_for_other_compilers
+
+    wait_for_other_compilers()
 
 
 def _check_target(out: Path, kind: Kind) -> None:
@@ -119,7 +129,7 @@ def _run_sweep(args: argparse.Namespace, data: dict) -> int:
     sweep = expand_sweep(data, str(args.study))
     out = args.out or Path("results") / str(data.get("name", args.study.stem))
     _check_target(out, "sweep")
-    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+    _start_solver()
     from mpi4py import MPI
 
     from femcait.sweep.runner import run_sweep
@@ -175,7 +185,11 @@ def report_command(args: argparse.Namespace) -> int:
     """``femcait report``: rebuild results.csv from the case folders and plot it."""
     from femcait.sweep.report import write_report
 
-    for path in write_report(args.out):
+    try:
+        written = write_report(args.out)
+    except OSError as error:
+        raise OutputError(f"{args.out}: cannot write the report ({error.strerror})") from None
+    for path in written:
         print(path)
     return 0
 
@@ -219,22 +233,30 @@ _COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     started = time.perf_counter()
-    args = _parser().parse_args(argv)
-    args.started = started
+    interruption.install_early()  # a signal from now on: exit 130, nothing written
     try:
+        args = _parser().parse_args(argv)
+        args.started = started
         return _COMMANDS[args.command](args)
     except StudyError as error:
-        if _is_rank0():
-            print(f"femcait: error in study file:\n{error}", file=sys.stderr)
+        _error(f"femcait: error in study file:\n{error}")
         return 2
     except OutputError as error:
-        if _is_rank0():
-            print(f"femcait: {error}", file=sys.stderr)
+        _error(f"femcait: {error}")
         return 2
+    except TimeoutError as error:  # waiting for another process's form compilation
+        _error(f"femcait: {error}")
+        return 1
     except KeyboardInterrupt:
-        if _is_rank0():
-            print("femcait: interrupted; the output folder was left as it was", file=sys.stderr)
+        interruption.ignore()  # a second signal must not interrupt the message
+        _error("femcait: interrupted; the output folder was left as it was")
         return 130
+
+
+def _error(message: str) -> None:
+    """Print a message to stderr (once, on rank 0)."""
+    if _is_rank0():
+        print(message, file=sys.stderr)
 
 
 def _is_rank0() -> bool:

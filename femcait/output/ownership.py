@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from femcait import __version__
+import femcait
 from femcait.output.atomic import replacing
 
 MARKER = ".femcait-folder"
@@ -34,7 +34,7 @@ def mark(folder: Path, kind: Kind) -> None:
     folder = Path(folder)
     content = {
         "kind": kind,
-        "femcait_version": __version__,
+        "femcait_version": femcait.__version__,
         "id": uuid.uuid4().hex,
         "paths": [] if kind == "sweep" else sorted(_paths(folder)),
     }

@@ -44,19 +44,21 @@ class RunFolder:
     def commit(self) -> Path:
         """Move the finished run into place; an older femcait folder there is replaced.
 
-        Raises KeyboardInterrupt (after discarding the run) if a rank was asked to stop,
-        and OutputError if the target now holds something femcait may not replace.
+        Raises KeyboardInterrupt if a rank was asked to stop before (a signal during the
+        move lets it finish), and OutputError if the target now holds something femcait
+        may not replace; the caller discards the run then.
         """
-        interruption.check(self.comm)
-        problem = None
-        if self.comm.rank == 0:
-            problem = replace_problem(self.target, self.kind)
-            if problem is None:
-                try:
-                    self._move_into_place()
-                except OSError as error:
-                    problem = f"cannot move the output into {self.target}: {_reason(error)}"
-        problem = self.comm.bcast(problem, root=0)
+        with interruption.deferred():  # a signal from here on lets the move finish
+            interruption.check(self.comm)
+            problem = None
+            if self.comm.rank == 0:
+                problem = replace_problem(self.target, self.kind)
+                if problem is None:
+                    try:
+                        self._move_into_place()
+                    except OSError as error:
+                        problem = f"cannot move the output into {self.target}: {_reason(error)}"
+            problem = self.comm.bcast(problem, root=0)
         if problem is not None:
             raise OutputError(problem)
         return self.target
