@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -244,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     except OutputError as error:
         _error(f"femcait: {error}")
         return 2
+    except BrokenPipeError:  # stdout closed early (`femcait cases X | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except TimeoutError as error:  # waiting for another process's form compilation
         _error(f"femcait: {error}")
         return 1

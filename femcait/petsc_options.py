@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import itertools
 import os
 import sys
@@ -129,13 +130,15 @@ def _probe(options: dict[str, OptionValue]) -> tuple[PETSc.Error | None, set[str
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Send what C code prints to stdout to /dev/null meanwhile."""
+    """Discard what is printed meanwhile: petsc4py prints through Python's sys.stdout, C
+    code to file descriptor 1."""
     sys.stdout.flush()
     saved = os.dup(1)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 1)
-        yield
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
     finally:
         _libc.fflush(None)  # what C buffered goes to /dev/null too
         os.dup2(saved, 1)

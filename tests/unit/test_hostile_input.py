@@ -11,6 +11,8 @@ test_signals.py, concurrent starts in test_concurrent_starts.py.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -299,3 +301,18 @@ def test_the_alias_bomb_is_small(tmp_path):
     assert (DATA / "alias_bomb.yaml").stat().st_size < 1000
     with pytest.raises(StudyError, match="aliases"):
         load_study(DATA / "alias_bomb.yaml")
+
+
+def test_output_piped_into_a_reader_that_stops_early(tmp_path):
+    """`femcait cases SWEEP | head -1`: no traceback when the pipe closes."""
+    data = tiny_study()
+    values = [f"{1 + i / 1000:.4f}e-21 m^2/s" for i in range(1000)]
+    data["sweep"] = {"parameters": {"species.K.diffusion.D": {"values": values}}}
+    path = write_study(data, tmp_path / "sweep.yaml")
+    command = [str(Path(sys.executable).parent / "femcait"), "cases", str(path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"D=")
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141, stderr
+    assert "Traceback" not in stderr
