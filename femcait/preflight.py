@@ -22,6 +22,7 @@ from scipy import constants
 from femcait.errors import StudyError
 from femcait.mesh import estimated_front_depth, resolved_mesh_settings
 from femcait.scales import Scales
+from femcait.simulation import DT_INITIAL_DIELECTRIC, DT_MAX_DURATION
 from femcait.study import Study
 from femcait.study.schema import MeshSettings
 
@@ -64,8 +65,8 @@ def scale_problems(study: Study) -> list[str]:
             problems.append(f"species.{name}.diffusion: cannot evaluate this law ({error})")
     if problems:
         return problems
-    for keys, what, value in _nondimensional_numbers(study):
-        if not _representable(value):
+    for keys, what, value, zero_ok in _nondimensional_numbers(study):
+        if not (_representable(value) or (zero_ok and value == 0)):
             problems.append(
                 f"{keys}: {what} is {value:.3g}, beyond what the solver can represent "
                 "(1e-100 to 1e100 in magnitude); check the values and their units"
@@ -85,13 +86,14 @@ def scale_problems(study: Study) -> list[str]:
 
 
 def _representable(value: float) -> bool:
-    return value == 0 or (math.isfinite(value) and 1 / REPRESENTABLE <= abs(value) <= REPRESENTABLE)
+    return math.isfinite(value) and 1 / REPRESENTABLE <= abs(value) <= REPRESENTABLE
 
 
-def _nondimensional_numbers(study: Study) -> list[tuple[str, str, float]]:
-    """(keys, description, value) of the numbers the equations see; inf where one
-    overflows."""
+def _nondimensional_numbers(study: Study) -> list[tuple[str, str, float, bool]]:
+    """(keys, description, value, whether 0 is allowed) of the numbers the equations see;
+    inf where one overflows."""
     scales = Scales.from_study(study)
+    nm, t0 = scales.length_m, _value(lambda: scales.time_s)
     native = study.native
     debye_m = _value(lambda: scales.debye_length_m)
     numbers = [
@@ -100,12 +102,12 @@ def _nondimensional_numbers(study: Study) -> list[tuple[str, str, float]]:
             f"(Debye length / 1 nm)^2 (a Debye length of {debye_m:.3g} m)",
             lambda: scales.debye_squared,
         ),
-        ("glass.thickness", "the thickness in nm", lambda: study.glass.thickness / scales.length_m),
-        (f"species.{native}.diffusion", "the time unit (1 nm)^2 / D in s", lambda: scales.time_s),
+        ("glass.thickness", "the thickness in nm", lambda: study.glass.thickness / nm),
+        (f"species.{native}.diffusion", "the time unit (1 nm)^2 / D in s", lambda: t0),
         (
             "experiment.duration",
             "the duration in time units",
-            lambda: study.experiment.duration / scales.time_s,
+            lambda: study.experiment.duration / t0,
         ),
     ]
     for name, law in study.diffusion_laws.items():
@@ -116,16 +118,15 @@ def _nondimensional_numbers(study: Study) -> list[tuple[str, str, float]]:
                 lambda law=law: law.D_bulk / scales.diffusivity_m2_s,
             )
         )
-    for index, stage in enumerate(study.experiment.stages):
-        key = "experiment" if len(study.experiment.stages) == 1 else f"experiment.stages.{index}"
-        if stage.surface_potential is not None:
-            numbers.append(
-                (
-                    f"{key}.surface_potential",
-                    "the surface potential in kT/e",
-                    lambda stage=stage: stage.surface_potential / scales.thermal_voltage_V,
-                )
-            )
+    for key in ("first_cell", "fine_cell", "fine_depth"):
+        if (length := getattr(study.mesh, key)) is not None:
+            numbers.append((f"mesh.{key}", "the length in nm", lambda length=length: length / nm))
+    for key in ("dt_initial", "dt_min", "dt_max"):
+        if (step := getattr(study.time, key)) is not None:
+            numbers.append((f"time.{key}", "the step in time units", lambda step=step: step / t0))
+    stages = study.experiment.stages
+    for index, stage in enumerate(stages):
+        key = "experiment" if len(stages) == 1 else f"experiment.stages.{index}"
         if stage.current_density is not None:
             numbers.append(
                 (
@@ -141,7 +142,13 @@ def _nondimensional_numbers(study: Study) -> list[tuple[str, str, float]]:
                 lambda stage=stage: stage.front_density / scales.density_m3,
             )
         )
-    return [(keys, what, _value(compute)) for keys, what, compute in numbers]
+    checked = [(keys, what, _value(compute), False) for keys, what, compute in numbers]
+    for index, stage in enumerate(stages):  # a surface potential may be 0
+        if stage.surface_potential is not None:
+            key = "experiment" if len(stages) == 1 else f"experiment.stages.{index}"
+            value = _value(lambda stage=stage: stage.surface_potential / scales.thermal_voltage_V)
+            checked.append((f"{key}.surface_potential", "the potential in kT/e", value, True))
+    return checked
 
 
 def _value(compute: Callable[[], float]) -> float:
@@ -193,7 +200,11 @@ def estimate_cost(study: Study) -> CostEstimate:
     front = estimated_front_depth(study, scales)
     crossed = _front_cells(min(front, settings["length"]), settings["first_cell"], scales)
     output_times = len(study.experiment.output_times)
-    steps = output_times + len(study.experiment.stages) + math.ceil(STEPS_PER_FRONT_CELL * crossed)
+    steps = (
+        output_times
+        + len(study.experiment.stages)
+        + math.ceil(max(STEPS_PER_FRONT_CELL * crossed, _stepping_bound(study, scales)))
+    )
     values = (
         output_times * nodes * (n_species + 3)  # profiles.csv
         + output_times * nodes * (n_species + 1) * 8 / BYTES_PER_VALUE  # fields.h5
@@ -207,6 +218,18 @@ def estimate_cost(study: Study) -> CostEstimate:
         output_mb=values * BYTES_PER_VALUE / 1e6,
         front_fraction=front / settings["length"],
     )
+
+
+def _stepping_bound(study: Study, scales: Scales) -> float:
+    """Steps the time settings force, whatever the physics: the duration in steps of at
+    most dt_max, and the growth from the first step to the largest by max_growth."""
+    ts, duration = study.time, study.experiment.duration
+    D_max = max(law.D_bulk for law in study.diffusion_laws.values())
+    dielectric_s = scales.debye_squared * scales.length_m**2 / D_max
+    dt_initial = ts.dt_initial or DT_INITIAL_DIELECTRIC * dielectric_s
+    dt_max = min(ts.dt_max or DT_MAX_DURATION * duration, duration)
+    ramp = math.log(max(dt_max / dt_initial, 1.0)) / math.log(ts.max_growth)
+    return max(duration / dt_max, ramp)
 
 
 def _front_cells(depth: float, first_cell: float, scales: Scales) -> int:

@@ -30,6 +30,9 @@ def unit_registry() -> pint.UnitRegistry:
 ELEMENTARY_CHARGE = 1.602176634e-19
 """Elementary charge in C (exact in the SI); also the size of 1 eV in J."""
 
+MAX_QUANTITY_TEXT = 100
+"""Longest text parsed as a quantity ("1.4e28 m^-3" has 11 characters)."""
+
 ERROR_TYPE = "femcait_invalid"
 """Pydantic error type of femcait's own validation errors (see `invalid`)."""
 
@@ -115,6 +118,8 @@ def quantity_si(value: int | float | str) -> tuple[float, Any]:
         pass
     if not value.strip():
         raise ValueError("empty text")
+    if len(value) > MAX_QUANTITY_TEXT:  # pint takes seconds for 10^4 characters
+        raise ValueError(f"longer than {MAX_QUANTITY_TEXT} characters")
     try:
         quantity = unit_registry().Quantity(value).to_base_units()
         return float(quantity.magnitude), quantity.dimensionality
