@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from femcait.errors import OutputError
+from femcait.output.ownership import replace_problem
 from femcait.sweep.results import write_results
 
 FIGURES = {
@@ -23,10 +24,14 @@ FIGURES = {
 
 
 def write_report(out: Path) -> list[Path]:
-    """Rebuild ``out/results.csv`` and plot each quantity of `FIGURES` over the first swept
-    parameter, one line per value of the second (if any); returns the files written."""
+    """Rebuild ``out/results.csv`` (in a sweep folder femcait marked) and plot each
+    quantity of `FIGURES` over the first swept parameter, one line per value of the second
+    (if any); returns the files written."""
     out = Path(out)
     description = read_description(out)
+    problem = replace_problem(out, "sweep")  # it writes only into a sweep folder of its own
+    if problem is not None:
+        raise OutputError(problem)
     parameters = description["parameters"]
     rows = write_results(out, description["cases"], parameters)
     written = [out / "results.csv"]
@@ -71,6 +76,8 @@ def read_description(out: Path) -> dict:
         description = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise OutputError(f"{out} is not a sweep folder (no sweep.json)") from None
+    except NotADirectoryError:
+        raise OutputError(f"{out} is not a folder") from None
     except IsADirectoryError:
         raise OutputError(f"{path} is a directory, not a sweep description") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:

@@ -196,3 +196,13 @@ def test_a_study_name_too_long_for_a_folder_is_a_study_error(tmp_path):
     before = snapshot(tmp_path)
     assert_refused(_run(path, tmp_path / "out"), "long.yaml", "name", "at most 120")
     assert snapshot(tmp_path) == before
+
+
+def test_report_writes_only_into_a_sweep_folder_femcait_marked(tmp_path):
+    out = tmp_path / "analysis"
+    out.mkdir()
+    (out / "sweep.json").write_text(json.dumps({"parameters": [], "cases": []}))
+    (out / "results.csv").write_text("my own results\n")
+    before = snapshot(tmp_path)
+    assert_refused(femcait("report", str(out), check=False), str(out), MARKER)
+    assert snapshot(tmp_path) == before
