@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 from femcait import interruption
 from femcait.errors import OutputError, StudyError
+from femcait.output.ownership import Kind
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--case", help="sweep: run only this case (see `femcait cases`)")
     run.add_argument(
-        "--ranks-per-case", type=int, help="sweep: MPI ranks per case (default: the file's)"
+        "--ranks-per-case",
+        type=_positive_int,
+        help="sweep: MPI ranks per case (default: the file's)",
     )
     cases = commands.add_parser("cases", help="list the cases of a sweep")
     cases.add_argument("study", type=Path, help="study file with a sweep section (YAML)")
@@ -37,6 +41,17 @@ def _parser() -> argparse.ArgumentParser:
     sed.add_argument("study", type=Path, help="study file (YAML)")
     sed.add_argument("--out", type=Path, help="output folder (default: results/<study name>-sed)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}, expected an integer >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"got {value}, must be >= 1")
+    return value
 
 
 def _report(summary: dict) -> str:
@@ -64,20 +79,21 @@ def run_command(args: argparse.Namespace) -> int:
     if args.case is not None:
         raise StudyError(f"{args.study}: --case needs a study with a sweep section")
     study = study_from_dict(data, str(args.study), base_dir=args.study.parent)
-    out = args.out or Path("results") / study.name
-    from femcait.output.run_folder import replaceable_problem
-
-    problem = replaceable_problem(out)
-    if problem is not None:
-        raise OutputError(problem)
-    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+    _start_solver()
     from mpi4py import MPI
 
+    from femcait.petsc_options import check_petsc_options
+    from femcait.preflight import check_study
     from femcait.runner import run_study
+    from femcait.solver.problem import DEFAULT_PETSC_OPTIONS
 
+    check_study(study, str(args.study))  # scales and cost, before anything is allocated
+    out = args.out or Path("results") / study.name
+    _check_target(out, "run")
+    check_petsc_options(study.solver.petsc_options, DEFAULT_PETSC_OPTIONS, str(args.study))
     comm = MPI.COMM_WORLD  # the command line owns the world; the library takes it from here
-    # after PETSc's start-up (it installs its own handlers), so that a batch scheduler's
-    # SIGTERM unwinds like Ctrl-C and leaves no half-written output
+    # from here a signal stops the run between steps (raising inside PETSc's callbacks
+    # would turn into solver errors) and leaves no half-written output
     interruption.install()
     outcome = run_study(study, out, comm, show_progress=not args.quiet, started=args.started)
     if comm.rank == 0:
@@ -88,13 +104,33 @@ def run_command(args: argparse.Namespace) -> int:
     return 0 if outcome.ok else 1
 
 
+def _start_solver() -> None:
+    """Import DOLFINx and PETSc (MPI first), and let form compilation wait for other
+    processes compiling the same forms."""
+    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+
+    from femcait.jit_cache import wait_for_other_compilers
+
+    wait_for_other_compilers()
+
+
+def _check_target(out: Path, kind: Kind) -> None:
+    """Refuse an output path femcait cannot write or may not replace (OutputError)."""
+    from femcait.output.target import target_problem
+
+    problem = target_problem(out, kind)
+    if problem is not None:
+        raise OutputError(problem)
+
+
 def _run_sweep(args: argparse.Namespace, data: dict) -> int:
     """``femcait run SWEEP.yaml``: every pending case, in MPI groups."""
     from femcait.sweep import expand_sweep
 
     sweep = expand_sweep(data, str(args.study))
     out = args.out or Path("results") / str(data.get("name", args.study.stem))
-    import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
+    _check_target(out, "sweep")
+    _start_solver()
     from mpi4py import MPI
 
     from femcait.sweep.runner import run_sweep
@@ -150,7 +186,11 @@ def report_command(args: argparse.Namespace) -> int:
     """``femcait report``: rebuild results.csv from the case folders and plot it."""
     from femcait.sweep.report import write_report
 
-    for path in write_report(args.out):
+    try:
+        written = write_report(args.out)
+    except OSError as error:
+        raise OutputError(f"{args.out}: cannot write the report ({error.strerror})") from None
+    for path in written:
         print(path)
     return 0
 
@@ -161,12 +201,9 @@ def sed_command(args: argparse.Namespace) -> int:
 
     study = load_study(args.study)
     out = args.out or Path("results") / f"{study.name}-sed"
-    from femcait.output.run_folder import replaceable_problem
-    from femcait.output.sed_folder import SED_MARKERS, write_sed_folder
+    _check_target(out, "sed")
+    from femcait.output.sed_folder import write_sed_folder
 
-    problem = replaceable_problem(out, SED_MARKERS)
-    if problem is not None:
-        raise OutputError(problem)
     folder, analyses = write_sed_folder(study, out)
     for analysis in analyses:
         print(_sed_line(analysis.name, analysis.summary))
@@ -197,22 +234,33 @@ _COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     started = time.perf_counter()
-    args = _parser().parse_args(argv)
-    args.started = started
+    interruption.install_early()  # a signal from now on: exit 130, nothing written
     try:
+        args = _parser().parse_args(argv)
+        args.started = started
         return _COMMANDS[args.command](args)
     except StudyError as error:
-        if _is_rank0():
-            print(f"femcait: error in study file:\n{error}", file=sys.stderr)
+        _error(f"femcait: error in study file:\n{error}")
         return 2
     except OutputError as error:
-        if _is_rank0():
-            print(f"femcait: {error}", file=sys.stderr)
+        _error(f"femcait: {error}")
         return 2
+    except BrokenPipeError:  # stdout closed early (`femcait cases X | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except TimeoutError as error:  # waiting for another process's form compilation
+        _error(f"femcait: {error}")
+        return 1
     except KeyboardInterrupt:
-        if _is_rank0():
-            print("femcait: interrupted; the output folder was left as it was", file=sys.stderr)
+        interruption.ignore()  # a second signal must not interrupt the message
+        _error("femcait: interrupted; the output folder was left as it was")
         return 130
+
+
+def _error(message: str) -> None:
+    """Print a message to stderr (once, on rank 0)."""
+    if _is_rank0():
+        print(message, file=sys.stderr)
 
 
 def _is_rank0() -> bool:

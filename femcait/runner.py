@@ -9,8 +9,8 @@ from pathlib import Path
 from mpi4py import MPI
 
 from femcait import __version__
-from femcait.errors import SolverError
 from femcait.diagnostics.record import Snapshot, StepRecord
+from femcait.errors import SolverError
 from femcait.output.fields import FieldWriter
 from femcait.output.figures import plot_diffusion, plot_profiles
 from femcait.output.maps import plot_field_maps

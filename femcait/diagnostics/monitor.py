@@ -76,9 +76,7 @@ class Monitor:
         coordinates = self.space.tabulate_dof_coordinates()
         self._depth = coordinates[:, self.domain.depth_axis]
         self._axis = self._line_sampler(self.domain.beam_axis)
-        self._lines = [
-            (lateral, self._line_sampler(lateral)) for lateral in request.profile_lines
-        ]
+        self._lines = [(lateral, self._line_sampler(lateral)) for lateral in request.profile_lines]
         self._crater = self._crater_sampler() if request.crater is not None else None
         self._front_line = FrontLine(self.domain, self.space) if self.domain.dim == 2 else None
 

@@ -68,7 +68,9 @@ def cait_boundaries(
 
     def dofs_on(sub: int, facets: np.ndarray) -> np.ndarray:
         if isinstance(native_back, fem.Function) and sub == data.native:
-            return fem.locate_dofs_topological((V.sub(sub), native_back.function_space), fdim, facets)
+            return fem.locate_dofs_topological(
+                (V.sub(sub), native_back.function_space), fdim, facets
+            )
         return fem.locate_dofs_topological(V.sub(sub), fdim, facets)
 
     def hold(sub: int, facets: np.ndarray, value) -> tuple[fem.DirichletBC, np.ndarray]:
@@ -92,7 +94,9 @@ def cait_boundaries(
         held[data.beam] = np.concatenate([held.get(data.beam, np.zeros(0, np.int32)), dofs])
         bcs.append(hold(potential, front, data.surface_potential)[0])
     else:
-        influx.append(Influx(data.beam, fem.Constant(V.mesh, float(data.beam_flux)), Boundary.FRONT))
+        influx.append(
+            Influx(data.beam, fem.Constant(V.mesh, float(data.beam_flux)), Boundary.FRONT)
+        )
     return BoundarySet(bcs, influx, held)
 
 

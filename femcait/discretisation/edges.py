@@ -88,9 +88,7 @@ type Conductance = Callable[[Edge, str | None], ufl.core.expr.Expr]
 """k on an edge, for the cell on a side (None: the only cell)."""
 
 
-def edge_sum(
-    measures: Measures, mu, v, conductance: Conductance, sides_share: bool
-) -> ufl.Form:
+def edge_sum(measures: Measures, mu, v, conductance: Conductance, sides_share: bool) -> ufl.Form:
     """sum_E k_E w_E (mu_b - mu_a) (v_b - v_a) as a UFL form.
 
     ``conductance(edge, side)`` gives k for the cell on ``side``; when ``sides_share`` (one

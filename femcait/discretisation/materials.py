@@ -109,4 +109,3 @@ class Materials:
             vector.scatter_reverse(la.InsertMode.add)
             vector.scatter_forward()
         return charge.array / volume.array
-

@@ -92,8 +92,8 @@ def npp_residual(
         residual += storage * v * lumped * dxl + bdf.dt * flux
         space_charge += s.charge * c
     for entry in influx:
-        residual -= bdf.dt * entry.flux * tests[entry.species] * measures.surface_weight * ds(
-            entry.tag
+        residual -= (
+            bdf.dt * entry.flux * tests[entry.species] * measures.surface_weight * ds(entry.tag)
         )
 
     def dielectric(edge, side):

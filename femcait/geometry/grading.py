@@ -11,6 +11,7 @@ All lengths here are in the nondimensional length unit.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -58,8 +59,6 @@ def graded_nodes(
     return np.asarray(x)
 
 
-
-
 def lateral_nodes(
     start: float,
     stop: float,
@@ -89,7 +88,7 @@ def lateral_nodes(
     inner = sorted(e for e in edges if start < e < stop)
     fixed = sorted({start, stop, *inner, *(a for a in anchors if start < a < stop)})
     nodes = [start]
-    for a, b in zip(fixed[:-1], fixed[1:], strict=True):
+    for a, b in itertools.pairwise(fixed):
         x = np.linspace(a, b, LATERAL_SAMPLES + 1)
         distance = np.full_like(x, np.inf)
         for e in inner:

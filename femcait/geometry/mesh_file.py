@@ -54,7 +54,9 @@ def inspect_msh(path: Path) -> MeshGroups:
         try:
             gmsh.open(str(path))
         except Exception as error:  # gmsh raises a bare Exception on unreadable files
-            raise StudyError(f"geometry.file: cannot read {path} as a gmsh mesh ({error})") from None
+            raise StudyError(
+                f"geometry.file: cannot read {path} as a gmsh mesh ({error})"
+            ) from None
         groups = {}
         for dim, tag in gmsh.model.getPhysicalGroups():
             name = gmsh.model.getPhysicalName(dim, tag) or str(tag)

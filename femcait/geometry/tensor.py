@@ -68,8 +68,10 @@ def windowed_domain(
             Boundary.FRONT: exposed,
             Boundary.MASKED: on_front,
             Boundary.BACK: lambda x: np.isclose(x[1], thickness, rtol=1e-12, atol=tolerance),
-            Boundary.SIDES: lambda x: np.isclose(x[0], low, rtol=0.0, atol=tolerance)
-            | np.isclose(x[0], high, rtol=1e-12, atol=tolerance),
+            Boundary.SIDES: lambda x: (
+                np.isclose(x[0], low, rtol=0.0, atol=tolerance)
+                | np.isclose(x[0], high, rtol=1e-12, atol=tolerance)
+            ),
         },
     )
     axis = 0.0 if axisymmetric else 0.5 * (start + stop)

@@ -51,9 +51,13 @@ class FieldWriter:
         self.fields: list[tuple[fem.Function, np.ndarray, bool]] = []
         for i, name in enumerate([*names, None]):
             source, parent = problem.V.sub(i).collapse()
-            order = np.empty(space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts,
-                             dtype=np.int64)
-            order[space.dofmap.list.ravel()] = np.asarray(parent).ravel()[source.dofmap.list.ravel()]
+            order = np.empty(
+                space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts,
+                dtype=np.int64,
+            )
+            order[space.dofmap.list.ravel()] = np.asarray(parent).ravel()[
+                source.dofmap.list.ravel()
+            ]
             f = fem.Function(space, name=f"{name}_frac" if name else "phi_V")
             self.fields.append((f, order, name is not None))
         self.xdmf = io.XDMFFile(mesh.comm, str(folder / "fields.xdmf"), "w")

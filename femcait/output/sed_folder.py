@@ -15,9 +15,6 @@ from femcait.output.tables import CsvTable, write_json
 from femcait.sed_report import CSV_COLUMNS, SpeciesSED, analyse
 from femcait.study.schema import Study
 
-SED_MARKERS = ("sed.json", "study.json")
-"""Files that identify a folder as an earlier ``femcait sed`` output."""
-
 
 def write_sed_folder(study: Study, out: Path) -> tuple[Path, list[SpeciesSED]]:
     """Analyse the study's SEDs and write the folder ``out`` atomically."""
@@ -27,7 +24,7 @@ def write_sed_folder(study: Study, out: Path) -> tuple[Path, list[SpeciesSED]]:
             f"study {study.name!r}: no species has an SED or D(n) table law "
             "(diffusion.law: sed or table); nothing to analyse"
         )
-    folder = RunFolder(out, MPI.COMM_SELF)
+    folder = RunFolder(out, MPI.COMM_SELF, kind="sed")
     try:
         write_json(
             folder.path / "study.json", {**study.to_resolved_dict(), "femcait_version": __version__}
@@ -41,10 +38,10 @@ def write_sed_folder(study: Study, out: Path) -> tuple[Path, list[SpeciesSED]]:
         write_json(folder.path / "sed.json", _sed_json(study, analyses))
         plot_diffusion(folder.path / "sed_diffusion.png", study.diffusion_laws, D_ref_m2_s=1.0)
         plot_psed(folder.path / "sed_psed.png", analyses)
+        return folder.commit(), analyses
     except BaseException:
         folder.discard()
         raise
-    return folder.commit(), analyses
 
 
 def _sed_json(study: Study, analyses: list[SpeciesSED]) -> dict:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from femcait.diagnostics.record import CraterProfile, Profile
+from femcait.output.atomic import replacing
 
 
 def _clean(value: Any) -> Any:
@@ -28,8 +29,10 @@ def _clean(value: Any) -> Any:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Pretty JSON with NaN written as null."""
-    path.write_text(json.dumps(_clean(data), indent=2) + "\n")
+    """Pretty JSON with NaN written as null, replacing ``path`` atomically."""
+    text = json.dumps(_clean(data), indent=2) + "\n"
+    with replacing(path) as temporary:
+        temporary.write_text(text)
 
 
 class CsvTable:
@@ -43,15 +46,23 @@ class CsvTable:
 
     def append(self, row: dict[str, Any]) -> None:
         """Write one row (its keys must be the columns)."""
-        self._writer.writerow({k: _format(v) for k, v in row.items()})
+        self._writer.writerow({k: csv_cell(v) for k, v in row.items()})
 
     def close(self) -> None:
         """Flush and close the file."""
         self._file.close()
 
 
-def _format(value: Any) -> Any:
-    return repr(float(value)) if isinstance(value, float | np.floating) else value
+def csv_cell(value: Any) -> Any:
+    """A value as femcait writes it in a CSV cell: floats with every digit (repr, so they
+    read back exactly; nan for undefined), None as an empty cell, NumPy scalars plain."""
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def profile_columns(names: Sequence[str], lateral: bool = False) -> list[str]:

@@ -33,9 +33,7 @@ class RectangleGeometry(Section):
     """Discriminator of the geometry."""
     width: PositiveLength
     """Lateral extent in m."""
-    beam_window: Annotated[list[NonNegativeLength], Field(min_length=2, max_length=2)] | None = (
-        None
-    )
+    beam_window: Annotated[list[NonNegativeLength], Field(min_length=2, max_length=2)] | None = None
     """[from, to]: the lateral range of the exposed front in m; null: the whole width."""
     mask: MaskPotential = "floating"
     """The masked front's potential: "floating" (no normal field, an insulating mask) or

@@ -4,6 +4,7 @@ Physics and symbols follow docs/model.md: x = 0 is the bombarded front, x = L th
 electrode; n_bg is the initial native density, which equals the fixed background charge.
 """
 
+import math
 import re
 from functools import cached_property
 from itertools import pairwise
@@ -39,6 +40,15 @@ from femcait.study.units import (
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
+LENGTH_UNIT_M = 1e-9
+"""The length scale of the nondimensional equations (`MeshSettings.length_unit`)."""
+
+MAX_CHARGE = 10
+"""Largest charge number |z| of an ion species."""
+
+MAX_NAME_LENGTH = 120
+"""Longest study (and sweep case) name: it names the output folder."""
+
 
 def _g(value: float) -> str:
     """Format an SI float compactly for messages."""
@@ -63,8 +73,8 @@ class Species(Section):
 
     role: Literal["native", "foreign"]
     """"native": initially at n_bg in the glass; "foreign": brought in by the beam."""
-    charge: Annotated[int, Strict()]
-    """Charge number z."""
+    charge: Annotated[int, Strict(), Field(ge=-MAX_CHARGE, le=MAX_CHARGE)]
+    """Charge number z (nonzero)."""
     diffusion: Diffusion
     """Its (effective) diffusion coefficient."""
 
@@ -178,8 +188,9 @@ class MeshSettings(Section):
     """The mesh, graded geometrically from the front into the bulk (in 2D built-in geometries
     also laterally, from the mask edges)."""
 
-    length_unit: PositiveLength = 1e-9
-    """Length scale of the nondimensional equations, in m."""
+    length_unit: PositiveLength = LENGTH_UNIT_M
+    """Length scale of the nondimensional equations, in m: only 1 nm (femcait's solver
+    tolerances are set for it; the key stays so that older study.json files run)."""
     first_cell: PositiveLength | None = None
     """Size of the cell at the front in m; null: chosen to resolve the Debye length."""
     fine_cell: PositiveLength = 0.25e-9
@@ -196,6 +207,17 @@ class MeshSettings(Section):
     """2D: size ratio of laterally neighbouring cells away from the mask edges."""
     lateral_max_cell: PositiveLength = 100e-9
     """2D: largest lateral cell size in m."""
+
+    @field_validator("length_unit")
+    @classmethod
+    def _only_nanometres(cls, length_unit: float) -> float:
+        if not math.isclose(length_unit, LENGTH_UNIT_M, rel_tol=1e-9):
+            raise invalid(
+                f"got {_g(length_unit)} m, must be 1 nm: it is the length scale of the "
+                "equations, for which femcait's solver tolerances are set (other values "
+                "changed the results); remove the key"
+            )
+        return LENGTH_UNIT_M
 
     @model_validator(mode="after")
     def _check_cells(self) -> Self:
@@ -252,8 +274,9 @@ class SolverSettings(Section):
     petsc_options: dict[str, Annotated[str | int | float | bool, BeforeValidator(_petsc_value)]] = (
         Field(default_factory=dict)
     )
-    """PETSc options merged over femcait's defaults, e.g. {ksp_type: preonly}."""
-    max_newton_iterations: Annotated[int, Strict(), Field(ge=1)] = 15
+    """PETSc options merged over femcait's defaults, e.g. {ksp_type: preonly}; before the run,
+    each must be one the solver reads (a misspelt or inapplicable key is an error)."""
+    max_newton_iterations: Annotated[int, Strict(), Field(ge=1, le=1000)] = 15
     """Newton iterations before a step is rolled back and retried with a smaller dt."""
 
 
@@ -301,6 +324,22 @@ class Region(Section):
     """Diffusion laws that differ from the species section, by species name."""
 
 
+class Limits(Section):
+    """Bounds on what a run may cost, checked against estimates before it starts (a run far
+    outside them is refused with its estimate); raise them to run such a study anyway."""
+
+    max_cells: PositiveNumber = 100_000
+    """Most mesh cells (estimated from the mesh settings; the default study has 423)."""
+    max_steps: PositiveNumber = 100_000
+    """Most time steps (estimated; at least one per output time; the default study takes
+    about 500)."""
+    max_output_mb: PositiveNumber = 2000.0
+    """Largest output folder in MB (estimated; the default study writes 0.5 MB)."""
+    max_front_fraction: PositiveNumber = 1.0
+    """Largest estimated final front depth as a fraction of glass.thickness (beyond 1 the
+    beam ions would replace the whole plate, and the run takes very many steps)."""
+
+
 def _check_beam(beam: str, species: dict[str, Species], path: str) -> None:
     """The beam must name a foreign species."""
     foreign = ", ".join(name for name, s in species.items() if s.role == "foreign")
@@ -317,7 +356,7 @@ class Study(Section):
     """A complete, validated CAIT study; every quantity is an SI float."""
 
     name: str
-    """Study name: letters, digits, '_', '.' and '-'."""
+    """Study name: letters, digits, '_', '.' and '-' (at most 120 characters)."""
     description: str = ""
     """Free text."""
     femcait_version: str | None = None
@@ -337,15 +376,21 @@ class Study(Section):
     time: TimeSettings = TimeSettings()
     solver: SolverSettings = SolverSettings()
     output: OutputSettings = OutputSettings()
+    limits: Limits = Limits()
 
     @field_validator("name")
     @classmethod
     def _check_name(cls, name: str) -> str:
+        if len(name) > MAX_NAME_LENGTH:
+            raise invalid(
+                f"got a name of {len(name)} characters, must have at most {MAX_NAME_LENGTH} "
+                "(it names the output folder)"
+            )
         if not _NAME.fullmatch(name):
             raise invalid(f"got {name!r}, must contain only letters, digits, '_', '.' and '-'")
         return name
 
-    @field_validator("geometry", "mesh", "time", "solver", "output", mode="before")
+    @field_validator("geometry", "mesh", "time", "solver", "output", "limits", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         """An empty section (`mesh:` with nothing below) means all defaults."""

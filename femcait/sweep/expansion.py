@@ -33,9 +33,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Self
 import numpy as np
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     Strict,
     ValidationError,
@@ -44,11 +42,13 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from femcait.errors import StudyError
-from femcait.study.loader import _MISSING, _child, _lookup, common_message
-from femcait.study.units import ERROR_TYPE, format_value, invalid, unit_registry
+from femcait.study.messages import describe, owner_model
+from femcait.study.schema import MAX_NAME_LENGTH
+from femcait.study.section import Section
+from femcait.study.units import format_value, invalid, quantity_si
 
-MAX_NAME_LENGTH = 120
-"""Longest allowed case name (it becomes a folder name)."""
+MAX_CASES = 1000
+"""Default of `SweepSection.max_cases`."""
 
 _LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+-]")
@@ -145,15 +145,21 @@ def expand_sweep(data: dict[str, Any], source: str = "<dict>") -> Sweep:
     if problems:
         raise StudyError("\n".join(problems))
 
+    lengths = [spec.parameters[path].count() for path in paths]
+    if spec.combine == "zip" and len(set(lengths)) > 1:
+        counts = ", ".join(f"{p}: {n}" for p, n in zip(paths, lengths, strict=True))
+        raise StudyError(
+            f"{source}: sweep.combine: got 'zip', but the parameters have different "
+            f"numbers of values ({counts}); zip needs the same number for each"
+        )
+    count = lengths[0] if spec.combine == "zip" else math.prod(lengths)
+    if count > spec.max_cases:
+        raise StudyError(
+            f"{source}: sweep.max_cases: the sweep has {count} cases, more than the limit "
+            f"{spec.max_cases}; to run them all anyway, set sweep.max_cases: {count}"
+        )
     value_lists = [spec.parameters[path].value_list() for path in paths]
     if spec.combine == "zip":
-        lengths = [len(values) for values in value_lists]
-        if len(set(lengths)) > 1:
-            counts = ", ".join(f"{p}: {n}" for p, n in zip(paths, lengths, strict=True))
-            raise StudyError(
-                f"{source}: sweep.combine: got 'zip', but the parameters have different "
-                f"numbers of values ({counts}); zip needs the same number for each"
-            )
         combinations = list(zip(*value_lists, strict=True))
     else:
         combinations = list(itertools.product(*value_lists))
@@ -206,31 +212,15 @@ def _quantity(value: Any) -> _Quantity:
     expected = f"got {format_value(value)}, expected a number or a quantity with units (e.g. '5 V')"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise invalid(expected)
-    dimension = None
     try:
-        if isinstance(value, str):
-            try:
-                si = float(value)
-            except ValueError:
-                si, dimension = _parse(value, expected)
-        else:
-            si = float(value)
+        si, dimension = quantity_si(value)
     except OverflowError:
-        si = math.inf
+        si, dimension = math.inf, None
+    except ValueError:
+        raise invalid(expected) from None
     if not math.isfinite(si):
         raise invalid(f"got {format_value(value)}, must be a finite number")
     return _Quantity(value, si, dimension)
-
-
-def _parse(text: str, expected: str) -> tuple[float, Any]:
-    """SI magnitude and dimensionality of a string with units."""
-    if not text.strip():
-        raise invalid(expected)
-    try:
-        quantity = unit_registry().Quantity(text).to_base_units()
-        return float(quantity.magnitude), quantity.dimensionality
-    except Exception:  # pint raises many kinds of errors on malformed text
-        raise invalid(expected) from None
 
 
 def _check_label(label: str) -> str:
@@ -251,13 +241,7 @@ def _check_path(path: str) -> str:
     return path
 
 
-class _Model(BaseModel):
-    """Base of the sweep models: unknown keys are errors and instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class _Linear(_Model):
+class _Linear(Section):
     """`num` values evenly spaced from `start` to `stop` (both included)."""
 
     start: Annotated[Any, BeforeValidator(_quantity)]
@@ -299,7 +283,7 @@ class _Log(_Linear):
         return [float(v) for v in np.geomspace(self.start.si, self.stop.si, self.num)]
 
 
-class _Parameter(_Model):
+class _Parameter(Section):
     """One swept key path: exactly one of `values`, `linear` or `log`."""
 
     values: Annotated[list[Any], Field(min_length=1)] | None = None
@@ -321,6 +305,14 @@ class _Parameter(_Model):
             raise invalid(f"got {got}, must have exactly one of values, linear, log")
         return self
 
+    def count(self) -> int:
+        """The number of values (without generating them)."""
+        if self.values is not None:
+            return len(self.values)
+        spaced = self.linear if self.linear is not None else self.log
+        assert spaced is not None
+        return spaced.num
+
     def value_list(self) -> list[Any]:
         """The values of this parameter, raw (`values`) or SI floats (`linear`, `log`)."""
         if self.values is not None:
@@ -330,7 +322,7 @@ class _Parameter(_Model):
         return spaced.generate()
 
 
-class SweepSection(_Model):
+class SweepSection(Section):
     """The `sweep:` section of a study: the parameters that vary from case to case."""
 
     combine: Literal["product", "zip"] = "product"
@@ -341,43 +333,15 @@ class SweepSection(_Model):
         dict[Annotated[str, AfterValidator(_check_path)], _Parameter], Field(min_length=1)
     ]
     """Swept values by dotted key path of the study (e.g. species.K.diffusion.D)."""
+    max_cases: Annotated[int, Strict(), Field(ge=1)] = MAX_CASES
+    """Most cases the sweep may have (raise it for a larger sweep)."""
 
 
 def _describe(error: ErrorDetails, section: Any) -> str:
     """One line for a pydantic error in the sweep section: key path, value, what is allowed."""
-    path: list[Any] = list(error["loc"])
-    is_key = bool(path) and path[-1] == "[key]"
-    if is_key:
-        path = path[:-1]
-    kind, ctx = error["type"], error.get("ctx", {})
-    value = _lookup(section, path)
-    if value is _MISSING:
-        value = error["input"]
-    shown = format_value(value)
-    if kind == ERROR_TYPE:
-        if ctx["path"]:
-            path.append(ctx["path"])
-        message = ctx["detail"]
-    elif is_key:
-        message = f"got key {format_value(error['input'])}, expected a text string"
-    elif kind == "too_short":
-        least = ctx["min_length"]
-        empty = repr(value) if isinstance(value, list | dict) and not value else shown
-        message = f"got {empty}, must have at least {least} {'entry' if least == 1 else 'entries'}"
-    else:
-        owner = _owner(path) if kind == "extra_forbidden" else None
-        message = common_message(error, path, owner, shown)
+    path = list(error["loc"])
+    path, message = describe(error, section, path, owner_model(SweepSection, path))
     return ".".join(["sweep", *map(str, path)]) + f": {message}"
-
-
-def _owner(path: list[Any]) -> type[BaseModel] | None:
-    """The sweep model that holds the last key of `path`, if known."""
-    node: Any = SweepSection
-    owner = None
-    for part in path:
-        owner = node if isinstance(node, type) and issubclass(node, BaseModel) else None
-        node, _ = _child(node, part)
-    return owner
 
 
 # --- labels, names and paths -------------------------------------------------------------

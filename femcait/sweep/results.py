@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
-from femcait.study.units import unit_registry
+from femcait.output.atomic import replacing
+from femcait.output.tables import csv_cell
+from femcait.study.units import si_magnitude
 
 RESULT_QUANTITIES = (
     "front_depth_m",
@@ -30,20 +30,19 @@ def si_value(value: Any) -> Any:
     """A swept value as an SI number where it is one ("200 meV" -> 3.2e-20), else as is."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return value
-    if isinstance(value, int | float):
-        return float(value)
     try:
-        return float(unit_registry().Quantity(value).to_base_units().magnitude)
-    except Exception:  # not a quantity: keep the text
+        return si_magnitude(value)
+    except ValueError:  # not a quantity: keep the text
         return value
 
 
 def case_summary(folder: Path) -> dict | None:
     """The summary.json of a case folder, or None if it has none (never run, interrupted)."""
     try:
-        return json.loads((folder / "summary.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8 or not JSON
         return None
+    return summary if isinstance(summary, dict) else None
 
 
 def result_rows(out: Path, cases: list[dict], parameters: list[str]) -> list[dict]:
@@ -63,11 +62,9 @@ def write_results(out: Path, cases: list[dict], parameters: list[str]) -> list[d
     """Write out/results.csv atomically (a temporary file renamed into place)."""
     rows = result_rows(out, cases, parameters)
     columns = ["case", "status", *parameters, *RESULT_QUANTITIES, "reason"]
-    temporary = out / f".results.csv.{uuid.uuid4().hex[:8]}"
-    with temporary.open("w", newline="") as stream:
+    with replacing(out / "results.csv") as temporary, temporary.open("w", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    os.replace(temporary, out / "results.csv")
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return rows

@@ -25,15 +25,20 @@ from mpi4py import MPI
 
 from femcait import __version__
 from femcait.errors import OutputError, StudyError
+from femcait.output.atomic import temporary_sibling
+from femcait.output.ownership import mark, replace_problem
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import write_json
+from femcait.petsc_options import check_petsc_options
+from femcait.preflight import check_study
 from femcait.runner import run_study
+from femcait.solver.problem import DEFAULT_PETSC_OPTIONS
 from femcait.study import Study, study_from_dict
 from femcait.sweep.expansion import Case, Sweep
-from femcait.sweep.results import write_results
+from femcait.sweep.results import case_summary, write_results
 
 SWEEP_MARKER = "sweep.json"
-"""The file that identifies a folder as a sweep's output."""
+"""The description of a sweep's cases in its output folder."""
 
 
 @dataclass
@@ -58,11 +63,15 @@ def fingerprint(study: dict) -> str:
 
 
 def validate_cases(sweep: Sweep, base_dir: Path) -> dict[str, Study | str]:
-    """Each case's validated Study, or its error message; StudyError if none is valid."""
+    """Each case's validated Study (its scales, cost and PETSc options checked too), or
+    its error message; StudyError if none is valid."""
     studies: dict[str, Study | str] = {}
     for case in sweep.cases:
         try:
-            studies[case.name] = study_from_dict(case.study, sweep.source, base_dir)
+            study = study_from_dict(case.study, sweep.source, base_dir)
+            check_study(study, sweep.source)
+            check_petsc_options(study.solver.petsc_options, DEFAULT_PETSC_OPTIONS, sweep.source)
+            studies[case.name] = study
         except StudyError as error:
             studies[case.name] = str(error)
     if all(isinstance(s, str) for s in studies.values()):
@@ -79,15 +88,16 @@ def _case_table(sweep: Sweep) -> list[dict]:
 
 
 def _prepare(out: Path, sweep: Sweep) -> None:
-    """Create OUT (or reuse an earlier run of a sweep there) and write sweep.json."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not (out / SWEEP_MARKER).is_file():
-        raise OutputError(
-            f"{out} exists and is not a femcait sweep folder (no {SWEEP_MARKER}); "
-            "choose another --out, or empty it"
-        )
-    (out / "cases").mkdir(parents=True, exist_ok=True)
+    """Create OUT as a marked sweep folder (or reuse an earlier sweep's there), check that
+    every case folder in it may be replaced, and write sweep.json."""
+    _create_marked(out)
+    problems = [replace_problem(out, "sweep")]
+    problems += [replace_problem(out / "cases" / case.name, "run") for case in sweep.cases]
+    problems = [problem for problem in problems if problem is not None]
+    if problems:
+        more = f" (and {len(problems) - 1} more case folders)" if len(problems) > 1 else ""
+        raise OutputError(problems[0] + more)
+    (out / "cases").mkdir(exist_ok=True)
     description = {
         "femcait_version": __version__,
         "source": sweep.source,
@@ -95,21 +105,38 @@ def _prepare(out: Path, sweep: Sweep) -> None:
         "parameters": sweep.parameters,
         "cases": _case_table(sweep),
     }
-    temporary = out / f".{SWEEP_MARKER}.{uuid.uuid4().hex[:8]}"
-    write_json(temporary, description)
-    os.replace(temporary, out / SWEEP_MARKER)
+    write_json(out / SWEEP_MARKER, description)  # atomically
+
+
+def _create_marked(out: Path) -> None:
+    """Create OUT with its marker in one rename, unless a folder is there already (another
+    job-array task may be creating the same sweep folder at the same moment)."""
+    if out.exists() and any(out.iterdir()):
+        return
+    temporary = temporary_sibling(out, "partial")
+    temporary.mkdir(parents=True)
+    mark(temporary, "sweep")
+    try:
+        os.rename(temporary, out)  # replaces an empty folder; fails on a full one
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if not out.is_dir():
+            raise
 
 
 def is_complete(out: Path, case: Case) -> bool:
     """Whether the case folder holds a completed run of this very case."""
     folder = out / "cases" / case.name
+    summary = case_summary(folder)
     try:
-        summary = json.loads((folder / "summary.json").read_text())
-        record = json.loads((folder / "case.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        record = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8 or not JSON
         return False
-    return summary.get("status") == "completed" and record.get("fingerprint") == fingerprint(
-        case.study
+    return (
+        summary is not None
+        and summary.get("status") == "completed"
+        and isinstance(record, dict)
+        and record.get("fingerprint") == fingerprint(case.study)
     )
 
 
@@ -158,13 +185,15 @@ def run_sweep(
             f"{sweep.source}: sweep.ranks_per_case: got {per_case}, must divide the number "
             f"of MPI ranks ({comm.size})"
         )
-    out = Path(out).resolve()
+    out = Path(out).absolute()
     problem = None
     if comm.rank == 0:
         try:
             _prepare(out, sweep)
         except OutputError as error:
             problem = error
+        except OSError as error:
+            problem = OutputError(f"cannot create the sweep folder {out}: {error.strerror}")
     problem = comm.bcast(problem, root=0)
     if problem is not None:
         raise problem

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from femcait.output.ownership import MARKER, mark
 from tests.conftest import DEFAULT_STUDY
 
 
@@ -19,6 +20,7 @@ def test_interrupted_run_leaves_existing_output_untouched(tmp_path, signum):
     out.mkdir()  # an earlier run folder (a new run may replace it once complete)
     for name in ("summary.json", "study.json", "marker"):
         (out / name).write_text("earlier run")
+    mark(out, "run")  # as femcait marks the folders it writes
     command = [str(Path(sys.executable).parent / "femcait"), "run", str(DEFAULT_STUDY)]
     process = subprocess.Popen(
         [*command, "--out", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -32,5 +34,5 @@ def test_interrupted_run_leaves_existing_output_untouched(tmp_path, signum):
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr.decode()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no partial folder left
-    assert sorted(p.name for p in out.iterdir()) == ["marker", "study.json", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "marker", "study.json", "summary.json"]
     assert (out / "marker").read_text() == "earlier run"

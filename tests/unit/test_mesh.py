@@ -1,5 +1,5 @@
-"""The graded 1D mesh (femcait.geometry.grading, .settings): node layout, grading limits, bad arguments, and the
-automatic settings of the default study."""
+"""The graded 1D mesh (femcait.geometry.grading, .settings): node layout, grading limits,
+bad arguments, and the automatic settings of the default study."""
 
 from __future__ import annotations
 

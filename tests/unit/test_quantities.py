@@ -1,4 +1,5 @@
-"""Derived profile quantities (femcait.diagnostics.profile) on hand-made arrays with known answers."""
+"""Derived profile quantities (femcait.diagnostics.profile) on hand-made arrays with known
+answers."""
 
 from __future__ import annotations
 

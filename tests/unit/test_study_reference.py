@@ -9,8 +9,8 @@ import pytest
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from femcait.study import reference
-from femcait.study.reference import (
+from femcait.docs import reference
+from femcait.docs.reference import (
     DIMENSION_KEY,
     key_reference_markdown,
     main,
@@ -267,7 +267,7 @@ def test_check_names_stale_files_and_writing_fixes_them(
     err = capsys.readouterr().err
     assert "docs/study-reference.md" in err
     assert "studies/femcait-study.schema.json" in err
-    assert "python -m femcait.study.reference" in err
+    assert "python -m femcait.docs.reference" in err
     assert not (tmp_path / "docs").exists()  # --check writes nothing
 
     assert main([]) == 0

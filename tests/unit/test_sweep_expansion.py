@@ -435,7 +435,7 @@ def test_case_lookup() -> None:
         ),
         (
             {"parameters": {"a.b": {"values": []}}},
-            "study.yaml: sweep.parameters.a.b.values: got [], must have at least 1 entry",
+            "study.yaml: sweep.parameters.a.b.values: got 0 entries, must have at least 1",
         ),
         (
             {"parameters": {"a.b": {"values": "1 V"}}},
@@ -487,7 +487,7 @@ def test_case_lookup() -> None:
         ),
         (
             {"parameters": {}},
-            "study.yaml: sweep.parameters: got {}, must have at least 1 entry",
+            "study.yaml: sweep.parameters: got 0 entries, must have at least 1",
         ),
         (
             {"combine": "zip"},
@@ -504,7 +504,7 @@ def test_case_lookup() -> None:
         (
             {"parameters": {"a.b": {"values": [1]}}, "mode": "x"},
             "study.yaml: sweep.mode: unknown key 'mode' (allowed: combine, ranks_per_case, "
-            "parameters)",
+            "parameters, max_cases)",
         ),
         (None, "study.yaml: sweep: got null, expected a mapping"),
         ([1], "study.yaml: sweep: got [1], expected a mapping"),

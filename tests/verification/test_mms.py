@@ -41,7 +41,11 @@ LAWS = (
     ),
     ConstantDiffusion(0.3),
 )
-SIZES = {"interval": [16, 32, 64, 128], "triangles": [6, 12, 24, 48], "axisymmetric": [6, 12, 24, 48]}
+SIZES = {
+    "interval": [16, 32, 64, 128],
+    "triangles": [6, 12, 24, 48],
+    "axisymmetric": [6, 12, 24, 48],
+}
 
 
 def exact(x, mod):

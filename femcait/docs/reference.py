@@ -3,8 +3,8 @@
 Both documents are generated from the pydantic models of `femcait.study.schema`, so new
 fields, new diffusion laws and new SED shapes appear without editing this module:
 
-    python -m femcait.study.reference          # writes both files
-    python -m femcait.study.reference --check  # exit 1 if either file is stale
+    python -m femcait.docs.reference          # writes both files
+    python -m femcait.docs.reference --check  # exit 1 if either file is stale
 
 The JSON schema (draft 2020-12) lets editors check and complete study files; the VS Code
 YAML extension uses it for a study file whose first line is
@@ -52,7 +52,7 @@ MARKDOWN_PATH = Path("docs") / "study-reference.md"
 SCHEMA_PATH = Path("studies") / "femcait-study.schema.json"
 """The JSON schema, relative to the repository root."""
 
-REGENERATE = "python -m femcait.study.reference"
+REGENERATE = "python -m femcait.docs.reference"
 """The command that writes both files."""
 
 DIMENSION_KEY = "x-femcait-dimension"
