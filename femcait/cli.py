@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from femcait import interruption
@@ -92,9 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
     _check_target(out, "run")
     check_petsc_options(study.solver.petsc_options, DEFAULT_PETSC_OPTIONS, str(args.study))
     comm = MPI.COMM_WORLD  # the command line owns the world; the library takes it from here
-    # from here a signal stops the run between steps (raising inside PETSc's callbacks
-    # would turn into solver errors) and leaves no half-written output
-    interruption.install()
+    interruption.check(comm)  # a signal during the checks: stop before anything is written
     outcome = run_study(study, out, comm, show_progress=not args.quiet, started=args.started)
     if comm.rank == 0:
         status = "done" if outcome.ok else f"FAILED: {outcome.summary['reason']}"
@@ -106,7 +105,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _start_solver() -> None:
     """Import DOLFINx and PETSc (MPI first), and let form compilation wait for other
-    processes compiling the same forms."""
+    processes compiling the same forms.
+
+    From here on a signal is only recorded, and acted on between steps (or by the next
+    `interruption.check`): an exception raised inside DOLFINx's or PETSc's C++ code (an
+    import, a callback) would abort the process instead of unwinding it."""
+    interruption.install()
     import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
 
     from femcait.jit_cache import wait_for_other_compilers
@@ -136,7 +140,7 @@ def _run_sweep(args: argparse.Namespace, data: dict) -> int:
     from femcait.sweep.runner import run_sweep
 
     comm = MPI.COMM_WORLD
-    interruption.install()
+    interruption.check(comm)
     rank0 = comm.rank == 0
     if rank0:
         print(f"{sweep.source}: {len(sweep.cases)} cases on {comm.size} rank(s) into {out}")
@@ -255,6 +259,19 @@ def main(argv: list[str] | None = None) -> int:
         interruption.ignore()  # a second signal must not interrupt the message
         _error("femcait: interrupted; the output folder was left as it was")
         return 130
+    except Exception:
+        _abort_other_ranks()
+        raise
+
+
+def _abort_other_ranks() -> None:
+    """After an unexpected error on one MPI rank, stop them all: the others would wait
+    forever in their next collective call. (One rank: the traceback is all there is.)"""
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.Is_initialized() and mpi.COMM_WORLD.size > 1:
+        traceback.print_exc()
+        sys.stderr.flush()
+        mpi.COMM_WORLD.Abort(1)
 
 
 def _error(message: str) -> None:

@@ -5,9 +5,11 @@ KeyboardInterrupt at once: nothing has been written yet, and the command exits w
 PETSc would install its own handler for SIGTERM when it starts (and abort the process),
 so `install_early` also tells it not to.
 
-Once the run is set up (`install`), raising from the handler could surface inside a PETSc
+Once DOLFINx and PETSc start (`install`), raising from the handler could surface inside
+their C++ code (an import, a callback), which aborts the process, or inside a PETSc
 callback, where petsc4py turns it into a solver error; so the handler only records the
-request and the time loop acts on it between steps (`check`). `deferred` records rather
+request, and the command line (before the run) and the time loop (between steps) act on it
+(`check`). `deferred` records rather
 than raises for the length of a block (an output folder being moved into place).
 """
 

@@ -16,14 +16,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from scipy import constants
 
 from femcait.errors import StudyError
+from femcait.geometry.build import lateral_layout
+from femcait.geometry.mesh_file import mesh_file_size
 from femcait.geometry.settings import estimated_front_depth, resolved_mesh_settings
 from femcait.scales import Scales
 from femcait.simulation import DT_INITIAL_DIELECTRIC, DT_MAX_DURATION
 from femcait.study import Study
+from femcait.study.geometry import DiscGeometry, MeshFileGeometry, RectangleGeometry
 from femcait.study.schema import MeshSettings
 
 REPRESENTABLE = 1e100
@@ -192,12 +196,25 @@ class CostEstimate:
         )
 
 
+def mesh_size(study: Study, scales: Scales, settings: dict[str, float]) -> tuple[int, int]:
+    """(cells, nodes) of the study's mesh without building it: the graded depth layout
+    counted in closed form, times the lateral layout of a rectangle or disc (two triangles
+    per rectangle); a mesh file's own counts."""
+    geometry = study.geometry
+    if isinstance(geometry, MeshFileGeometry):
+        return mesh_file_size(Path(geometry.file))
+    depth = estimated_cells(**settings)
+    if not isinstance(geometry, RectangleGeometry | DiscGeometry):
+        return depth, depth + 1
+    lateral = len(lateral_layout(study, scales)) - 1
+    return 2 * depth * lateral, (depth + 1) * (lateral + 1)
+
+
 def estimate_cost(study: Study) -> CostEstimate:
     """The estimated cost of a run of ``study`` (its scales must be representable)."""
     scales = Scales.from_study(study)
     settings = resolved_mesh_settings(study, scales)
-    cells = estimated_cells(**settings)
-    nodes = cells + 1
+    cells, nodes = mesh_size(study, scales, settings)
     n_species = len(study.species)
     front = estimated_front_depth(study, scales)
     crossed = _front_cells(min(front, settings["length"]), settings["first_cell"], scales)

@@ -16,7 +16,7 @@ import numpy as np
 import ufl
 from dolfinx import fem, la
 
-from femcait.discretisation.measures import Measures
+from femcait.discretisation.measures import CellGeometry
 from femcait.geometry import Domain
 from femcait.sed import DiffusionLaw, ufl_ops
 
@@ -68,31 +68,28 @@ class Materials:
         chi.x.scatter_forward()
         return chi
 
-    def _combine(self, values: Sequence, side: str | None = None):
+    def _combine(self, values: Sequence):
         if self._indicators is None:
             return values[0]
-        return sum(
-            (chi(side) if side else chi) * value
-            for chi, value in zip(self._indicators, values, strict=True)
-        )
+        return sum(chi * value for chi, value in zip(self._indicators, values, strict=True))
 
     @property
     def background(self):
         """Network charge density in units of e n_ref (UFL): z_native n_bg / n_ref."""
         return self._charge * self._combine(self._density)
 
-    def permittivity(self, side: str | None = None):
-        """Permittivity relative to the reference in the cell on ``side`` (UFL)."""
-        return self._combine(self._permittivity, side)
+    def permittivity(self):
+        """Permittivity relative to the reference (UFL, constant on each cell)."""
+        return self._combine(self._permittivity)
 
-    def diffusion(self, species: int, c_mean, c_low, side: str | None):
-        """D / D_ref of ``species`` at the densities c_mean, c_low (fractions of n_ref) in the
-        cell on ``side`` (UFL)."""
+    def diffusion(self, species: int, c_mean, c_low):
+        """D / D_ref of ``species`` at the densities c_mean, c_low (fractions of n_ref), in
+        the material of the cell (UFL)."""
         values = [
             m.laws[species](c_mean / rho, self._ops, c_mobile=c_low / rho)
             for m, rho in zip(self.materials, self._density, strict=True)
         ]
-        return self._combine(values, side)
+        return self._combine(values)
 
     def nodal_background(self, V) -> np.ndarray:
         """Network charge at the nodes of the P1 space V (local array), the lumped average of
@@ -100,11 +97,12 @@ class Materials:
         if self._indicators is None:
             size = V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts
             return np.full(size, self.native_charge * float(self.materials[0].density))
-        measures = Measures(self.domain)
+        cell = CellGeometry(self.domain)
         v = ufl.TestFunction(V)
-        weight = measures.lumped_weight
-        charge = fem.assemble_vector(fem.form(self.background * weight * v * measures.lumped_dx))
-        volume = fem.assemble_vector(fem.form(weight * v * measures.lumped_dx))
+        charge = fem.assemble_vector(
+            fem.form(cell.vertex_sum(lambda k: self.background * cell.at_vertex(v, k)))
+        )
+        volume = fem.assemble_vector(fem.form(cell.vertex_sum(lambda k: cell.at_vertex(v, k))))
         for vector in (charge, volume):
             vector.scatter_reverse(la.InsertMode.add)
             vector.scatter_forward()

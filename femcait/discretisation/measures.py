@@ -1,87 +1,41 @@
-"""Integration measures and the control-volume weights of a domain (the box method).
+"""Control volumes and dual edges of a simplex mesh (the box method), as UFL on one cell.
 
-Every node owns a control volume: in 1D half of each adjacent cell; on triangles the
-Voronoi box, whose part in a triangle T at vertex a is the quadrilateral (a, the midpoints
-of the two edges at a, the circumcentre O of T), of signed area
-sum over the edges (a, k) of T of cot(theta_k') |a k|^2 / 8, theta_k' the angle of T
-opposite the edge. Mass and space charge are lumped on these volumes (vertex quadrature
-with a per-vertex weight), and the flux through the dual edge between two nodes has the
-weight w_E = (dual edge length) / |E| = sum over the triangles at E of cot(theta) / 2
-(`edges`). On a grid of rectangles split into right triangles the boxes are the rectangles
-around the nodes, so a laterally uniform 2D solution is the 1D solution.
+Every node owns a control volume and every mesh edge E = (j, k) a dual face between the
+volumes of j and k. A cell T contributes to both:
+
+* the box part m_k of its vertex k: in 1D half the cell; on a triangle the quadrilateral
+  (k, the midpoints of the two edges at k, the circumcentre O), of signed area
+  sum over the edges (k, j) of cot(theta_kj) |k j|^2 / 8, theta_kj the angle of T
+  opposite the edge;
+* the dual-face weight w_jk = (dual face) / |E| of its edge: 1 / h in 1D, cot(theta) / 2
+  on a triangle. With these, sum_E w_E (f_k - f_j)(v_k - v_j) is exactly the P1 stiffness
+  form, and on a grid of rectangles split into right triangles the boxes are the rectangles
+  around the nodes: a laterally uniform 2D solution is the 1D solution.
 
 Axisymmetric domains integrate with the weight r (2 pi left out) over the same boxes and
-dual edges: the box part of a vertex is the r-moment of its quadrilateral (two triangles,
-each its signed area times the mean r of its corners) and the dual-edge weight carries the
-mean r of the edge midpoint and the circumcentre. This is the standard finite-volume
-discretisation of the axisymmetric operator; axis nodes keep a positive volume.
+faces: the box part is the r-moment of its quadrilateral (two triangles, each its signed
+area times the mean r of its corners), the face weight carries the mean r of the edge
+midpoint and the circumcentre. Axis nodes keep a positive volume.
+
+Every term of the residual is written as such a sum over the vertices or edges of a cell,
+with the vertex values of the P1 unknowns taken explicitly (f_k = f + grad f . (x_k - x)),
+and integrated with one point per cell (the integrand is constant on the cell): one
+quadrature rule for the whole form, the P1 sparsity pattern, and no facet integrals.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import ufl
 
 from femcait.geometry import Domain
 
 
-def _restricted(quantity, side: str | None):
-    return quantity(side) if side else quantity
-
-
 @dataclass(frozen=True)
-class Triangle:
-    """Geometric quantities of a mesh triangle as UFL expressions (optionally restricted)."""
-
-    mesh: object
-    side: str | None = None
-
-    @property
-    def vertices(self) -> list[ufl.core.expr.Expr]:
-        """The three vertex positions."""
-        corners = _restricted(ufl.geometry.CellVertices(self.mesh), self.side)
-        return [ufl.as_vector([corners[k, 0], corners[k, 1]]) for k in range(3)]
-
-    @property
-    def area(self) -> ufl.core.expr.Expr:
-        """|T|."""
-        return _restricted(ufl.CellVolume(self.mesh), self.side)
-
-    @property
-    def circumcentre(self) -> ufl.core.expr.Expr:
-        """The centre of the circumscribed circle."""
-        a, b, c = self.vertices
-        e1, e2 = b - a, c - a
-        cross = e1[0] * e2[1] - e1[1] * e2[0]
-        l1, l2 = ufl.dot(e1, e1), ufl.dot(e2, e2)
-        return a + ufl.as_vector([l1 * e2[1] - l2 * e1[1], l2 * e1[0] - l1 * e2[0]]) / (2 * cross)
-
-    def cotangent_at(self, corner, p, q) -> ufl.core.expr.Expr:
-        """cot of the angle at ``corner`` between the directions to p and q."""
-        return ufl.dot(p - corner, q - corner) / (2 * self.area)
-
-    def box_part(self, x, axisymmetric: bool) -> ufl.core.expr.Expr:
-        """The part of vertex x's control volume (r-moment if axisymmetric) inside T.
-
-        Written symmetrically in the three vertices: the term of the vertex x itself
-        vanishes (|x - v|^2 = 0), the other two are the triangles (x, edge midpoint, O).
-        """
-        vertices = self.vertices
-        total = vertices[0] + vertices[1] + vertices[2]
-        part = 0
-        for v in vertices:
-            third = total - x - v
-            term = self.cotangent_at(third, x, v) * ufl.dot(x - v, x - v) / 8
-            if axisymmetric:
-                term *= (x[0] + (x[0] + v[0]) / 2 + self.circumcentre[0]) / 3
-            part += term
-        return part
-
-
-@dataclass(frozen=True)
-class Measures:
-    """The measures and control-volume weights every form of a domain uses."""
+class CellGeometry:
+    """A cell of a 1D or triangle mesh as UFL expressions on that cell."""
 
     domain: Domain
 
@@ -91,55 +45,106 @@ class Measures:
         return self.domain.mesh
 
     @property
-    def lumped_dx(self) -> ufl.Measure:
-        """Vertex quadrature: lumped mass, nodal space charge (times `lumped_weight`)."""
-        return ufl.Measure(
-            "dx", domain=self.mesh, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}
-        )
+    def dim(self) -> int:
+        """1 or 2."""
+        return self.domain.dim
 
     @property
-    def cell_dx(self) -> ufl.Measure:
-        """A two-point Gauss rule for integrands that are constant on each cell (exact).
+    def vertices(self) -> list[ufl.core.expr.Expr]:
+        """Positions of the dim + 1 vertices."""
+        corners = ufl.geometry.CellVertices(self.mesh)
+        return [
+            ufl.as_vector([corners[k, i] for i in range(self.dim)]) for k in range(self.dim + 1)
+        ]
 
-        Not the one-point rule: FFCx 0.11 hoists values that are constant over a one-point
-        rule out of the quadrature loop and reuses them in the vertex-rule loop of the same
-        kernel (a u in both came out as its midpoint value at the vertices), so a form
-        mixing the two rules was assembled wrongly. tests/unit/test_forms_assembly.py
-        checks the assembled residual against its separately assembled parts."""
-        return ufl.Measure("dx", domain=self.mesh, metadata={"quadrature_degree": 2})
+    @property
+    def edges(self) -> list[tuple[int, int]]:
+        """Vertex pairs of the cell's edges."""
+        return list(combinations(range(self.dim + 1), 2))
+
+    @property
+    def size(self) -> ufl.core.expr.Expr:
+        """|T|: length or area."""
+        return ufl.CellVolume(self.mesh)
+
+    def at_vertex(self, f, k: int) -> ufl.core.expr.Expr:
+        """The value of a P1 function (or its derivative-free expression) at vertex k."""
+        x = ufl.SpatialCoordinate(self.mesh)
+        return f + ufl.dot(ufl.grad(f), self.vertices[k] - x)
+
+    def difference(self, f, j: int, k: int) -> ufl.core.expr.Expr:
+        """f_k - f_j for a P1 function f."""
+        return ufl.dot(ufl.grad(f), self.vertices[k] - self.vertices[j])
+
+    @property
+    def circumcentre(self) -> ufl.core.expr.Expr:
+        """The centre of a triangle's circumscribed circle."""
+        a, b, c = self.vertices
+        e1, e2 = b - a, c - a
+        cross = e1[0] * e2[1] - e1[1] * e2[0]
+        l1, l2 = ufl.dot(e1, e1), ufl.dot(e2, e2)
+        return a + ufl.as_vector([l1 * e2[1] - l2 * e1[1], l2 * e1[0] - l1 * e2[0]]) / (2 * cross)
+
+    def _half_cotangent(self, j: int, k: int) -> ufl.core.expr.Expr:
+        """cot / 2 of the triangle's angle opposite the edge (j, k)."""
+        m = 3 - j - k
+        V = self.vertices
+        return ufl.dot(V[j] - V[m], V[k] - V[m]) / (4 * self.size)
+
+    def edge_weight(self, j: int, k: int) -> ufl.core.expr.Expr:
+        """w_jk of this cell: 1 / h in 1D, cot(theta) / 2 on a triangle (times the mean r of
+        the edge midpoint and the circumcentre if axisymmetric)."""
+        if self.dim == 1:
+            return 1 / self.size
+        weight = self._half_cotangent(j, k)
+        if self.domain.axisymmetric:
+            V = self.vertices
+            midpoint = (V[j][0] + V[k][0]) / 2
+            weight *= (midpoint + self.circumcentre[0]) / 2
+        return weight
+
+    def box_weight(self, k: int) -> ufl.core.expr.Expr:
+        """m_k: the part of vertex k's control volume in this cell (its r-moment if
+        axisymmetric)."""
+        if self.dim == 1:
+            return self.size / 2
+        V = self.vertices
+        part = 0
+        for j in range(3):
+            if j == k:
+                continue
+            piece = self._half_cotangent(j, k) * ufl.dot(V[k] - V[j], V[k] - V[j]) / 4
+            if self.domain.axisymmetric:
+                piece *= (V[k][0] + (V[k][0] + V[j][0]) / 2 + self.circumcentre[0]) / 3
+            part += piece
+        return part
+
+    @property
+    def dx(self) -> ufl.Measure:
+        """One point per cell: integrands here are constant on each cell, divided by |T|."""
+        return ufl.Measure("dx", domain=self.mesh, metadata={"quadrature_degree": 0})
+
+    def vertex_sum(self, term) -> ufl.Form:
+        """int of sum_k m_k term(k) as a form (term(k): the integrand at vertex k)."""
+        return sum(self.box_weight(k) * term(k) for k in range(self.dim + 1)) / self.size * self.dx
+
+    def edge_sum(self, term) -> ufl.Form:
+        """int of sum over the edges of w_jk term(j, k) as a form."""
+        return sum(self.edge_weight(j, k) * term(j, k) for j, k in self.edges) / self.size * self.dx
+
+
+@dataclass(frozen=True)
+class BoundaryMeasure:
+    """Boundary facets with the domain's tags, and their coordinate weight."""
+
+    domain: Domain
 
     @property
     def ds(self) -> ufl.Measure:
-        """Boundary facets, with the domain's facet tags (times `surface_weight`)."""
-        return ufl.Measure("ds", domain=self.mesh, subdomain_data=self.domain.facet_tags)
+        """Boundary facets, with the domain's facet tags (times `weight`)."""
+        return ufl.Measure("ds", domain=self.domain.mesh, subdomain_data=self.domain.facet_tags)
 
     @property
-    def lumped_weight(self) -> ufl.core.expr.Expr | float:
-        """Weight of `lumped_dx` integrands that makes them sums over the control volumes:
-        vertex quadrature gives each vertex |T| / 3, the weight turns that into its box part
-        (1 in 1D, where the box is half of each cell)."""
-        if self.domain.dim == 1:
-            return 1.0
-        triangle = Triangle(self.mesh)
-        x = ufl.SpatialCoordinate(self.mesh)
-        return 3 * triangle.box_part(x, self.domain.axisymmetric) / triangle.area
-
-    @property
-    def surface_weight(self) -> ufl.core.expr.Expr | float:
-        """Coordinate weight of boundary integrals: 1, or r."""
-        return ufl.SpatialCoordinate(self.mesh)[0] if self.domain.axisymmetric else 1.0
-
-    def dual_edge_weight(self, side: str | None = None) -> ufl.core.expr.Expr:
-        """w_E^T = cot(theta) / 2 of a facet's edge in the triangle on ``side`` (times the
-        mean r of the edge midpoint and the circumcentre if axisymmetric); theta is the
-        angle opposite the edge, cot(theta) = (S - 2 h^2) / (4 |T|), S the sum of the
-        squared edge lengths of T."""
-        triangle = Triangle(self.mesh, side)
-        a, b, c = triangle.vertices
-        squares = ufl.dot(b - a, b - a) + ufl.dot(c - b, c - b) + ufl.dot(a - c, a - c)
-        length = _restricted(ufl.FacetArea(self.mesh), side)
-        weight = (squares - 2 * length**2) / (8 * triangle.area)
-        if self.domain.axisymmetric:
-            midpoint = _restricted(ufl.SpatialCoordinate(self.mesh), side)
-            weight *= (midpoint[0] + triangle.circumcentre[0]) / 2
-        return weight
+    def weight(self) -> ufl.core.expr.Expr | float:
+        """1, or r in axisymmetric domains."""
+        return ufl.SpatialCoordinate(self.domain.mesh)[0] if self.domain.axisymmetric else 1.0

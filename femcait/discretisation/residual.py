@@ -2,11 +2,11 @@
 
 Unknowns: u_i = ln(n_i / n_ref) for each mobile species and psi = e phi / kT, P1 on the
 same mesh. Writing the densities as c_i = exp(u_i) keeps them positive whatever Newton
-does. The flux is written in electrochemical form, J_i = -D_i(c) c_i grad(u_i + z_i psi),
-and summed over the mesh edges with the logarithmic-mean density (`edges`); mass and space
-charge are lumped (`measures`), so that the scheme stays positive and free of oscillations
-at layers the mesh does not resolve. Time: variable-step BDF2 (`bdf`), every species
-equation multiplied by dt.
+does. Box method (`measures`): each node balances the content of its control volume
+(lumped mass and space charge) against the fluxes through the dual faces of its edges;
+a species flux takes the logarithmic-mean density of the edge (`edges`), so that the scheme
+stays positive and free of oscillations at layers the mesh does not resolve. Time:
+variable-step BDF2 (`bdf`), every species equation multiplied by dt.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import ufl
 from dolfinx import fem
 
 from femcait.discretisation.bdf import BDFCoefficients
-from femcait.discretisation.edges import edge_sum, log_mean_densities
+from femcait.discretisation.edges import log_mean_densities
 from femcait.discretisation.materials import Materials
-from femcait.discretisation.measures import Measures
+from femcait.discretisation.measures import BoundaryMeasure, CellGeometry
 from femcait.sed import DiffusionLaw
 
 
@@ -51,7 +51,7 @@ def npp_residual(
     debye_squared: float,
     bdf: BDFCoefficients,
     influx: Sequence[Influx] = (),
-    sources: Sequence[ufl.core.expr.Expr] | None = None,
+    sources: Sequence[fem.Function] | None = None,
     scale: float = 1.0,
 ) -> ufl.Form:
     """Residual of one implicit step, every species equation multiplied by dt, the whole
@@ -64,47 +64,58 @@ def npp_residual(
         debye_squared: (Debye length of the reference material / length unit)^2.
         bdf: the time-step constants.
         influx: prescribed inward fluxes (galvanostatic beam).
-        sources: optional volume sources (N species + Poisson), for manufactured solutions.
+        sources: optional nodal volume sources, P1 functions (N species + Poisson), for
+            manufactured solutions; lumped like the storage.
         scale: a factor on every equation (Newton's tolerances apply to the scaled
             residual).
     """
-    measures = Measures(materials.domain)
-    mesh = measures.mesh
-    dxl, ds = measures.lumped_dx, measures.ds
-    lumped = measures.lumped_weight
+    cell = CellGeometry(materials.domain)
+    mesh = cell.mesh
     unknowns, previous, older = ufl.split(w), ufl.split(w_old), ufl.split(w_older)
     tests = ufl.TestFunctions(w.function_space)
     n = len(species)
     psi, q = unknowns[n], tests[n]
     debye_squared = fem.Constant(mesh, float(debye_squared))  # values, not code: the form
-    space_charge = -materials.background  # is compiled once per sweep
+    #                                                            is compiled once per sweep
+
+    def at(f, k):
+        return cell.at_vertex(f, k)
+
     residual = 0
     for i, s in enumerate(species):
         u, v = unknowns[i], tests[i]
-        c = ufl.exp(u)
-        storage = bdf.a * c - bdf.b * ufl.exp(previous[i]) + bdf.e * ufl.exp(older[i])
 
-        def conductance(edge, side, i=i, u=u):
-            c_mean, c_low = log_mean_densities(edge, u)
-            return materials.diffusion(i, c_mean, c_low, side) * c_mean
+        def storage(k, u=u, i=i, v=v):
+            content = (
+                bdf.a * ufl.exp(at(u, k))
+                - bdf.b * ufl.exp(at(previous[i], k))
+                + bdf.e * ufl.exp(at(older[i], k))
+            )
+            return content * at(v, k)
 
-        flux = edge_sum(measures, u + s.charge * psi, v, conductance, materials.single)
-        residual += storage * v * lumped * dxl + bdf.dt * flux
-        space_charge += s.charge * c
+        def flux(j, k, u=u, i=i, v=v, z=s.charge):
+            c_mean, c_low = log_mean_densities(at(u, j), at(u, k))
+            conductance = materials.diffusion(i, c_mean, c_low) * c_mean
+            return conductance * cell.difference(u + z * psi, j, k) * cell.difference(v, j, k)
+
+        residual += cell.vertex_sum(storage) + bdf.dt * cell.edge_sum(flux)
+
+    def dielectric(j, k):
+        permittivity = debye_squared * materials.permittivity()
+        return permittivity * cell.difference(psi, j, k) * cell.difference(q, j, k)
+
+    def space_charge(k):
+        charge = sum(s.charge * ufl.exp(at(unknowns[i], k)) for i, s in enumerate(species))
+        return (charge - materials.background) * at(q, k)
+
+    residual += cell.edge_sum(dielectric) - cell.vertex_sum(space_charge)
+    boundary = BoundaryMeasure(materials.domain)
     for entry in influx:
         residual -= (
-            bdf.dt * entry.flux * tests[entry.species] * measures.surface_weight * ds(entry.tag)
+            bdf.dt * entry.flux * tests[entry.species] * boundary.weight * boundary.ds(entry.tag)
         )
-
-    def dielectric(edge, side):
-        return debye_squared * materials.permittivity(side)
-
-    residual += edge_sum(measures, psi, q, dielectric, materials.single)
-    residual -= space_charge * q * lumped * dxl
     if sources is not None:
-        dxs = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": 6})
-        weight = ufl.SpatialCoordinate(mesh)[0] if materials.domain.axisymmetric else 1.0
         for i in range(n):
-            residual -= bdf.dt * sources[i] * tests[i] * weight * dxs
-        residual -= sources[n] * q * weight * dxs
+            residual -= bdf.dt * cell.vertex_sum(lambda k, i=i: at(sources[i], k) * at(tests[i], k))
+        residual -= cell.vertex_sum(lambda k: at(sources[n], k) * at(q, k))
     return fem.Constant(mesh, float(scale)) * residual

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from mpi4py import MPI
 
 from femcait.geometry.domain import Domain
@@ -26,22 +27,26 @@ def build_domain(
     depth = graded_nodes(**mesh_settings) if comm.rank == 0 else None
     if not isinstance(geometry, RectangleGeometry | DiscGeometry):
         return interval_domain(comm, depth)
-    unit = scales.length_m
+    lateral = lateral_layout(study, scales) if comm.rank == 0 else None
+    window = tuple(value / scales.length_m for value in geometry.window)
+    return windowed_domain(
+        comm, lateral, depth, window, axisymmetric=isinstance(geometry, DiscGeometry)
+    )
+
+
+def lateral_layout(study: Study, scales: Scales) -> np.ndarray:
+    """The lateral nodes of a rectangle or disc (nondimensional): fine at the mask edges,
+    with nodes on the beam axis and the profile lines."""
+    geometry, m, unit = study.geometry, study.mesh, scales.length_m
     start, stop = (value / unit for value in geometry.window)
     extent = geometry.width if isinstance(geometry, RectangleGeometry) else geometry.radius
-    lateral = None
-    if comm.rank == 0:
-        m = study.mesh
-        lines = study.output.profile_lines or []
-        lateral = lateral_nodes(
-            0.0,
-            extent / unit,
-            [start, stop],
-            m.lateral_cell / unit,
-            m.lateral_growth,
-            m.lateral_max_cell / unit,
-            anchors=[0.5 * (start + stop), *(line / unit for line in lines)],
-        )
-    return windowed_domain(
-        comm, lateral, depth, (start, stop), axisymmetric=isinstance(geometry, DiscGeometry)
+    lines = study.output.profile_lines or []
+    return lateral_nodes(
+        0.0,
+        extent / unit,
+        [start, stop],
+        m.lateral_cell / unit,
+        m.lateral_growth,
+        m.lateral_max_cell / unit,
+        anchors=[0.5 * (start + stop), *(line / unit for line in lines)],
     )

@@ -37,11 +37,14 @@ _ROLES = {
 
 @dataclass(frozen=True)
 class MeshGroups:
-    """What a mesh file holds: physical groups by name -> (dimension, tag), its dimension."""
+    """What a mesh file holds: physical groups by name -> (dimension, tag), its dimension,
+    whether its cells are triangles, and how many cells and nodes it has."""
 
     groups: dict[str, tuple[int, int]]
     dimension: int
     triangles_only: bool
+    cells: int
+    nodes: int
 
 
 def inspect_msh(path: Path) -> MeshGroups:
@@ -64,9 +67,26 @@ def inspect_msh(path: Path) -> MeshGroups:
         dimension = gmsh.model.getDimension()
         types = gmsh.model.mesh.getElementTypes(dim=dimension) if dimension >= 0 else []
         triangles_only = len(types) > 0 and all(t == 2 for t in types)
+        cells = sum(len(gmsh.model.mesh.getElementsByType(t)[0]) for t in types)
+        nodes = len(gmsh.model.mesh.getNodes()[0])
     finally:
         gmsh.finalize()
-    return MeshGroups(groups, dimension, triangles_only)
+    return MeshGroups(groups, dimension, triangles_only, cells, nodes)
+
+
+def mesh_file_size(path: Path) -> tuple[int, int]:
+    """(cells, nodes) of a mesh file: its triangles (gmsh .msh) or cells (other formats)."""
+    if path.suffix.lower() == ".msh":
+        info = inspect_msh(path)
+        return info.cells, info.nodes
+    import meshio
+
+    try:
+        mesh = meshio.read(path)
+    except Exception as error:  # meshio raises many kinds of errors on foreign input
+        raise StudyError(f"geometry.file: meshio cannot read {path} ({error})") from None
+    cells = sum(len(block.data) for block in mesh.cells if block.type == "triangle")
+    return cells, len(mesh.points)
 
 
 def convert_to_msh(source: Path, target: Path) -> None:
@@ -131,12 +151,13 @@ def _checked_groups(path: Path, study: Study) -> tuple[dict[Boundary, int], dict
     cells = {n: tag for n, (d, tag) in info.groups.items() if d == 2}
     regions: dict[str, int] = {}
     if len(cells) > 1 or study.regions:
-        for name in cells:
-            if name not in study.regions:
-                raise StudyError(
-                    f"regions: {source} has the region {name!r} without a material; add "
-                    f"regions.{name} (an empty mapping takes the glass's material)"
-                )
+        missing = [name for name in cells if name not in study.regions]
+        if missing:
+            listed = ", ".join(repr(name) for name in missing)
+            raise StudyError(
+                f"regions: {source} has regions without a material ({listed}); add "
+                f"regions.<name> for each (an empty mapping takes the glass's material)"
+            )
         for name in study.regions:
             if name not in cells:
                 raise StudyError(

@@ -23,7 +23,7 @@ from petsc4py import PETSc
 from femcait.discretisation.bdf import BDFCoefficients
 from femcait.discretisation.boundary import BoundarySet
 from femcait.discretisation.materials import Materials
-from femcait.discretisation.measures import Measures
+from femcait.discretisation.measures import BoundaryMeasure, CellGeometry
 from femcait.discretisation.residual import SpeciesTerms, npp_residual
 from femcait.errors import StudyError
 from femcait.geometry import Boundary
@@ -112,22 +112,24 @@ class TransportProblem:
         self._owned_field_dofs = [dofs[dofs < owned] for dofs in self._field_dofs]
         self._neighbours = self._node_graph()
         self.set_boundaries(boundaries_factory)
-        measures = Measures(self.domain)
-        dxl, weight = measures.lumped_dx, measures.lumped_weight
+        cell = CellGeometry(self.domain)
         unknowns = ufl.split(self.w)
         self.w_initial = fem.Function(self.V)
         initial = ufl.split(self.w_initial)
-        self._inventory_forms = [
-            fem.form(ufl.exp(unknowns[i]) * weight * dxl) for i in range(self.n_species)
-        ]
+
+        def content(i, f):
+            return fem.form(cell.vertex_sum(lambda k: f(cell.at_vertex(unknowns[i], k), k)))
+
+        self._inventory_forms = [content(i, lambda u, k: ufl.exp(u)) for i in range(self.n_species)]
         self._change_forms = [
-            fem.form((ufl.exp(unknowns[i]) - ufl.exp(initial[i])) * weight * dxl)
+            content(i, lambda u, k, i=i: ufl.exp(u) - ufl.exp(cell.at_vertex(initial[i], k)))
             for i in range(self.n_species)
         ]
-        front = measures.ds(Boundary.FRONT)
+        boundary = BoundaryMeasure(self.domain)
+        front = boundary.ds(Boundary.FRONT)
         self._front_potential_forms = (
-            fem.form(unknowns[self.n_species] * measures.surface_weight * front),
-            fem.form(fem.Constant(mesh, 1.0) * measures.surface_weight * front),
+            fem.form(unknowns[self.n_species] * boundary.weight * front),
+            fem.form(fem.Constant(mesh, 1.0) * boundary.weight * front),
         )
 
     def set_boundaries(self, boundaries_factory) -> None:
@@ -163,9 +165,9 @@ class TransportProblem:
         self._nonlinear.solver.setLineSearchPreCheck(self._bound_newton_step)
         self._residual_form = self._nonlinear.F
         self._residual_vector = self._nonlinear.b.duplicate()
-        measures = Measures(self.domain)
+        boundary = BoundaryMeasure(self.domain)
         self._influx_forms = [
-            (entry.species, fem.form(entry.flux * measures.surface_weight * measures.ds(entry.tag)))
+            (entry.species, fem.form(entry.flux * boundary.weight * boundary.ds(entry.tag)))
             for entry in self.boundaries.influx
         ]
 

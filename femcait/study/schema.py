@@ -445,6 +445,28 @@ class Study(Section):
             )
         return mesh
 
+    @field_validator("output")
+    @classmethod
+    def _check_lines(cls, output: OutputSettings, info: ValidationInfo) -> OutputSettings:
+        geometry = info.data.get("geometry")
+        if geometry is None:
+            return output
+        requested = {"profile_lines": output.profile_lines, "crater": output.crater}
+        for key, positions in requested.items():
+            if positions is None:
+                continue
+            if isinstance(geometry, IntervalGeometry):
+                raise invalid(f"got {key}, but a 1D study has no lateral positions", key)
+            extent = getattr(geometry, "width", None) or getattr(geometry, "radius", None)
+            for index, position in enumerate(positions):
+                if extent is not None and not 0 <= position <= extent:
+                    raise invalid(
+                        f"got {_g(position)} m, must lie in the domain's lateral range "
+                        f"[0, {_g(extent)}] m",
+                        f"{key}.{index}",
+                    )
+        return output
+
     @field_validator("regions")
     @classmethod
     def _check_regions(cls, regions: dict[str, Region], info: ValidationInfo) -> dict[str, Region]:

@@ -1,0 +1,143 @@
+"""2D runs with a mask edge and a round spot, small enough for the test suite.
+
+A 100 nm wide cross-section exposed over [0, 50 nm], 5 min of K+ CAIT at 5 V on a coarse
+mesh (0.5 nm fine cells, 2 nm lateral cells at the edge): the front spreads under the mask,
+a floating mask leaves the masked surface at a potential, a grounded one holds it at 0,
+the balances hold, no fraction leaves [0, 1], two MPI ranks give the serial result, and an
+axisymmetric spot reports totals in ions consistent with its areal quantities.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import ROOT, read_table, run_study, summary
+
+pytestmark = pytest.mark.slow
+
+EDGE_M = 50e-9
+UNDER_MASK_M = 60e-9
+FIELD_ATOL = 1e-8
+SCALAR_RTOL = 1e-8
+
+
+def masked_study(mask: str = "floating") -> dict:
+    study = yaml.safe_load((ROOT / "studies" / "li3b7o12_k_masked_2d.yaml").read_text())
+    study["name"] = f"masked_{mask}"
+    study["geometry"].update(width="100 nm", beam_window=["0 nm", "50 nm"], mask=mask)
+    study["experiment"].update(duration="300 s", output_times=["150 s", "300 s"])
+    study["mesh"] = {
+        "fine_cell": "0.5 nm",
+        "lateral_cell": "2 nm",
+        "lateral_growth": 1.3,
+        "lateral_max_cell": "20 nm",
+    }
+    study["output"] = {
+        "profile_lines": ["25 nm", "50 nm", "60 nm"],
+        "crater": ["0 nm", "50 nm"],
+    }
+    return study
+
+
+def spot_study() -> dict:
+    study = masked_study()
+    study["name"] = "spot"
+    study["geometry"] = {"kind": "disc", "radius": "100 nm", "spot_radius": "50 nm"}
+    study["output"] = {"profile_lines": ["0 nm", "60 nm"], "crater": ["0 nm", "30 nm"]}
+    return study
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("mask")
+    return {
+        "floating": run_study(masked_study("floating"), folder / "floating"),
+        "floating2": run_study(masked_study("floating"), folder / "floating2", ranks=2),
+        "grounded": run_study(masked_study("grounded"), folder / "grounded"),
+        "spot": run_study(spot_study(), folder / "spot"),
+    }
+
+
+def line(table: dict, position_m: float, time_s: float) -> dict:
+    rows = np.isclose(table["position_m"], position_m, rtol=1e-9) & (table["time_s"] == time_s)
+    return {key: values[rows] for key, values in table.items()}
+
+
+@pytest.mark.parametrize("name", ["floating", "grounded", "spot"])
+def test_front_spreads_under_the_mask(runs, name):
+    s = summary(runs[name])
+    assert s["status"] == "completed"
+    assert 0 < s["front_depth_m"] < 50e-9
+    assert 0 < s["front_lateral_spread_m"] < 3 * s["front_depth_m"]
+    spreads = [o["front_lateral_spread_m"] for o in s["outputs"]]
+    assert spreads == sorted(spreads)  # the front only advances under the mask
+    profiles = read_table(runs[name] / "profiles.csv")
+    under = line(profiles, UNDER_MASK_M, 300.0)
+    edge_distance = UNDER_MASK_M - EDGE_M
+    reaches = s["front_lateral_spread_m"] > edge_distance
+    assert (under["K_frac"][0] >= 0.5) == reaches  # the surface under the mask, 10 nm away
+
+
+def test_floating_and_grounded_mask_potentials(runs):
+    floating = line(read_table(runs["floating"] / "profiles.csv"), UNDER_MASK_M, 300.0)
+    grounded = line(read_table(runs["grounded"] / "profiles.csv"), UNDER_MASK_M, 300.0)
+    assert grounded["phi_V"][0] == 0.0  # held by the metal mask
+    assert floating["phi_V"][0] > 1.0  # no normal field: the surface floats up
+    exposed = line(read_table(runs["grounded"] / "profiles.csv"), EDGE_M, 300.0)
+    assert exposed["phi_V"][0] == pytest.approx(5.0, rel=1e-12)  # the edge is exposed
+
+
+@pytest.mark.parametrize("name", ["floating", "grounded", "spot"])
+def test_balances_and_bounds(runs, name):
+    s = summary(runs[name])
+    assert s["conservation_error"] < 1e-8
+    assert s["min_frac"] > 0
+    series = read_table(runs[name] / "timeseries.csv")
+    assert np.all(series["conservation_error"][-10:] < 1e-8)
+    profiles = read_table(runs[name] / "profiles.csv")
+    for key in ("Li_frac", "K_frac"):
+        assert profiles[key].min() > 0
+        assert profiles[key].max() <= 1 + 1e-6, key  # no overshoot, also at the edge
+
+
+def test_crater_averages_the_window(runs):
+    """The crater spans the exposed window: at the surface, where the beam holds K+ at n_bg
+    all over it, its K+ average is exactly 1; deep below the front it is pristine glass."""
+    crater = read_table(runs["floating"] / "crater.csv")
+    final = crater["time_s"] == 300.0
+    depth = crater["depth_m"][final]
+    assert depth[0] == 0.0
+    assert crater["K_frac"][final][0] == pytest.approx(1.0, rel=1e-12)
+    deep = depth > 40e-9
+    np.testing.assert_allclose(crater["Li_frac"][final][deep], 1.0, atol=1e-6)
+    front = summary(runs["floating"])["front_depth_m"]
+    shallow = (depth > 0.2 * front) & (depth < 0.8 * front)
+    assert np.all(crater["K_frac"][final][shallow] > 0.5)  # replaced zone in the window
+
+
+def test_two_ranks_give_the_serial_result(runs):
+    serial, parallel = runs["floating"], runs["floating2"]
+    assert summary(parallel)["ranks"] == 2
+    a, b = read_table(serial / "profiles.csv"), read_table(parallel / "profiles.csv")
+    np.testing.assert_allclose(b["depth_m"], a["depth_m"], rtol=1e-12, atol=0)
+    for key in ("Li_frac", "K_frac", "phi_V"):
+        np.testing.assert_allclose(b[key], a[key], rtol=0, atol=FIELD_ATOL, err_msg=key)
+    sa, sb = summary(serial), summary(parallel)
+    for key in ("front_depth_m", "front_lateral_spread_m", "foreign_inventory_m2", "charge_C_m2"):
+        assert sb[key] == pytest.approx(sa[key], rel=SCALAR_RTOL), key
+    for key in ("steps", "cells", "dofs"):
+        assert sb[key] == sa[key], key
+    ca, cb = read_table(serial / "crater.csv"), read_table(parallel / "crater.csv")
+    np.testing.assert_allclose(cb["K_frac"], ca["K_frac"], rtol=0, atol=FIELD_ATOL)
+
+
+def test_spot_totals_in_ions(runs):
+    s = summary(runs["spot"])
+    area = np.pi * 50e-9**2
+    assert s["foreign_inventory_ions"] == pytest.approx(s["foreign_inventory_m2"] * area, rel=1e-9)
+    assert s["charge_C"] == pytest.approx(s["charge_C_m2"] * area, rel=1e-9)
+    assert s["foreign_inventory_ions"] > 0
