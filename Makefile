@@ -65,7 +65,8 @@ run: venv
 	$(VENV)/bin/femcait run $(STUDY) --out $(OUT)
 
 # tests that run in-process also run on two MPI ranks (the others start femcait themselves)
-MPI_TESTS := tests/verification/test_mms.py tests/unit/test_sed_ufl.py
+MPI_TESTS := tests/verification/test_mms.py tests/verification/test_jacobian.py \
+	tests/unit/test_control_volumes.py tests/unit/test_sed_ufl.py
 
 test: venv
 	$(VENV)/bin/ruff format --check .

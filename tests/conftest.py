@@ -6,6 +6,7 @@ import copy
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,15 @@ def summary(out: Path) -> dict:
 def default_run(tmp_path_factory) -> Path:
     """The default study, run once per test session (serially)."""
     return run_study(default_study_dict(), tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def pvbatch() -> str:
+    """pvbatch's path (session scope, first argument: checked before the study runs)."""
+    path = shutil.which("pvbatch")
+    if path is None:
+        message = "pvbatch (ParaView) is not on PATH; install it with `make paraview`"
+        if os.environ.get("FEMCAIT_REQUIRE_PARAVIEW") == "1":
+            pytest.fail(message + " (FEMCAIT_REQUIRE_PARAVIEW=1)")
+        pytest.skip(message)
+    return path

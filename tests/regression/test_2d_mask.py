@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, read_table, run_study, summary
+from tests.paraview import read_with_paraview
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +142,21 @@ def test_spot_totals_in_ions(runs):
     assert s["foreign_inventory_ions"] == pytest.approx(s["foreign_inventory_m2"] * area, rel=1e-9)
     assert s["charge_C"] == pytest.approx(s["charge_C_m2"] * area, rel=1e-9)
     assert s["foreign_inventory_ions"] > 0
+
+
+def test_paraview_reads_the_2d_fields(pvbatch, runs, tmp_path):
+    """ParaView opens a 2D run: every field on every mesh node, coordinates in metres
+    (x lateral over the width, y the depth to the back electrode), the time series."""
+    out = runs["floating"]
+    s = summary(out)
+    result = read_with_paraview(pvbatch, out / "fields.xdmf", tmp_path)
+    assert {"Li_frac", "K_frac", "phi_V"} <= set(result["names"])
+    assert result["times"] == pytest.approx([150.0, 300.0], rel=1e-12)
+    assert result["points"] == [s["dofs"] // 3]
+    for name, array in result["arrays"].items():
+        assert array["x_bounds"] == pytest.approx([0.0, 100e-9], abs=1e-12), name
+        assert array["y_bounds"] == pytest.approx([0.0, 100e-6], rel=1e-6), name
+    low, high = result["arrays"]["K_frac"]["range"]
+    assert low > 0 and high == pytest.approx(1.0, rel=1e-9)
+    low, high = result["arrays"]["phi_V"]["range"]
+    assert low == pytest.approx(0.0, abs=1e-9) and high == pytest.approx(5.0, rel=1e-9)

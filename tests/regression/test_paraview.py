@@ -8,109 +8,24 @@ when it fails.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from tests.paraview import read_with_paraview
 
-MARKER = "FEMCAIT_PARAVIEW_JSON "
-"""Prefix of the one stdout line that carries the result (pvbatch adds MPI/X chatter)."""
+pytestmark = pytest.mark.slow
 
 DURATION_S = 10800.0
 FRACTION_MAX = 1.0001
 SURFACE_POTENTIAL_V = 5.0
-
-# Runs under pvbatch (ParaView's own Python), not under the test's interpreter.
-PVBATCH_SCRIPT = """
-import json
-
-from paraview import servermanager
-from paraview.simple import Xdmf3ReaderT
-from vtkmodules.vtkCommonDataModel import vtkDataObject
-
-reader = Xdmf3ReaderT(FileName=[{path!r}])
-reader.UpdatePipelineInformation()
-values = reader.TimestepValues
-times = [float(t) for t in values] if hasattr(values, "__len__") else [float(values)]
-last = times[-1]
-reader.UpdatePipeline(last)
-data = servermanager.Fetch(reader)
-
-# dolfinx writes each function as its own temporal grid: ParaView gives one block each.
-if data.IsA("vtkCompositeDataSet"):
-    leaves = []
-    iterator = data.NewIterator()
-    iterator.InitTraversal()
-    while not iterator.IsDoneWithTraversal():
-        leaves.append(iterator.GetCurrentDataObject())
-        iterator.GoToNextItem()
-else:
-    leaves = [data]
-
-arrays = {{}}
-for leaf in leaves:
-    point_data = leaf.GetPointData()
-    for k in range(point_data.GetNumberOfArrays()):
-        array = point_data.GetArray(k)
-        arrays[array.GetName()] = {{
-            "range": list(array.GetRange()),
-            "points": leaf.GetNumberOfPoints(),
-            "x_bounds": list(leaf.GetBounds()[:2]),
-        }}
-info, key = data.GetInformation(), vtkDataObject.DATA_TIME_STEP()
-data_time = info.Get(key) if info.Has(key) else None
-result = {{
-    "names": sorted(arrays),
-    "points": sorted({{a["points"] for a in arrays.values()}}),
-    "times": times,
-    "data_time": data_time,
-    "arrays": arrays,
-}}
-print({marker!r} + json.dumps(result), flush=True)
-"""
-
-
-@pytest.fixture(scope="session")
-def pvbatch() -> str:
-    """pvbatch's path (session scope, first argument: checked before the study runs)."""
-    path = shutil.which("pvbatch")
-    if path is None:
-        message = "pvbatch (ParaView) is not on PATH; install it with `make paraview`"
-        if os.environ.get("FEMCAIT_REQUIRE_PARAVIEW") == "1":
-            pytest.fail(message + " (FEMCAIT_REQUIRE_PARAVIEW=1)")
-        pytest.skip(message)
-    return path
-
-
-def _read_with_paraview(pvbatch: str, xdmf: Path, folder: Path) -> dict:
-    script = folder / "read_fields.py"
-    script.write_text(PVBATCH_SCRIPT.format(path=str(xdmf.resolve()), marker=MARKER))
-    # ParaView runs its own Python: keep the test interpreter's paths out of it.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    result = subprocess.run(
-        [pvbatch, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=folder,
-        env=env,
-    )
-    lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
-    assert result.returncode == 0 and lines, (
-        f"pvbatch failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
-    )
-    return json.loads(lines[-1][len(MARKER) :])
 
 
 def test_paraview_reads_fields(pvbatch: str, default_run: Path, tmp_path: Path) -> None:
     summary = json.loads((default_run / "summary.json").read_text())
     study = json.loads((default_run / "study.json").read_text())
     thickness_m = study["glass"]["thickness"]
-    result = _read_with_paraview(pvbatch, default_run / "fields.xdmf", tmp_path)
+    result = read_with_paraview(pvbatch, default_run / "fields.xdmf", tmp_path)
 
     # every field at the last output time, which is the end of the experiment
     assert {"Li_frac", "K_frac", "phi_V"} <= set(result["names"]), result["names"]

@@ -1,0 +1,99 @@
+"""Newton's Jacobian is the derivative of the residual: J d against a central finite
+difference of F, for random states, on an interval, on triangles with two materials and in
+axisymmetric coordinates (a wrong Jacobian still converges, slowly, and hides)."""
+
+from __future__ import annotations
+
+import dolfinx_solver  # noqa: F401  # isort: split
+import numpy as np
+import pytest
+from dolfinx import mesh as dmesh
+from dolfinx.fem.petsc import assemble_matrix, assemble_vector
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from femcait.discretisation.boundary import BoundarySet
+from femcait.discretisation.materials import Material, Materials
+from femcait.discretisation.residual import SpeciesTerms
+from femcait.geometry.domain import Domain
+from femcait.geometry.interval import create_interval_mesh
+from femcait.geometry.tags import tag_facets
+from femcait.sed import (
+    ConstantDiffusion,
+    GaussianShape,
+    SEDDiffusion,
+    SiteEnergyDistribution,
+)
+from femcait.solver.problem import TransportProblem
+
+SED_LAW = SEDDiffusion(
+    SiteEnergyDistribution(GaussianShape.from_fwhm(0.25), 0.1),
+    D_bulk=1.0,
+    kT_eV=0.02585,
+    immobile_fraction=0.1,
+)
+GLASS = Material("glass", 1, 1.0, 1.0, (SED_LAW, ConstantDiffusion(0.01)))
+SECOND = Material("second", 2, 0.8, 1.5, (SED_LAW.scaled(0.1), ConstantDiffusion(0.002)))
+
+
+def domain(kind: str) -> Domain:
+    comm = MPI.COMM_WORLD
+    if kind == "interval":
+        mesh = create_interval_mesh(comm, np.geomspace(1.0, 41.0, 30) - 1.0)
+        return Domain(mesh, tag_facets(mesh, {}), thickness=40.0)
+    mesh = dmesh.create_rectangle(comm, [[0.0, 0.0], [4.0, 6.0]], [6, 9])
+    if kind == "axisymmetric":
+        return Domain(mesh, tag_facets(mesh, {}), 6.0, axisymmetric=True, lateral_extent=(0, 4))
+    cells = np.arange(mesh.topology.index_map(2).size_local, dtype=np.int32)
+    midpoints = dmesh.compute_midpoints(mesh, 2, cells)
+    values = np.where(midpoints[:, 1] > 3.0, 2, 1).astype(np.int32)
+    cell_tags = dmesh.meshtags(mesh, 2, cells, values)
+    return Domain(
+        mesh,
+        tag_facets(mesh, {}),
+        6.0,
+        lateral_extent=(0, 4),
+        cell_tags=cell_tags,
+        regions={"glass": 1, "second": 2},
+    )
+
+
+@pytest.mark.parametrize("kind", ["interval", "two_materials", "axisymmetric"])
+def test_jacobian_matches_finite_differences(kind):
+    d = domain(kind)
+    materials = [GLASS, SECOND] if kind == "two_materials" else [GLASS]
+    species = [SpeciesTerms("Li", 1, SED_LAW), SpeciesTerms("K", 1, ConstantDiffusion(0.01))]
+    problem = TransportProblem(
+        Materials(d, materials), species, 0.05, lambda V: BoundarySet([], [])
+    )
+    rng = np.random.default_rng(7)
+    for w in (problem.w, problem.w_old, problem.w_older):
+        w.x.array[:] = rng.uniform(-4.0, 0.3, w.x.array.size)
+        w.x.scatter_forward()
+    problem.bdf.set(0.3, 0.2)
+    residual, jacobian = problem._nonlinear.F, problem._nonlinear.J
+
+    def F() -> np.ndarray:
+        b = assemble_vector(residual)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        return b.array.copy()
+
+    J = assemble_matrix(jacobian)
+    J.assemble()
+    direction = J.createVecRight()
+    direction.array[:] = rng.standard_normal(direction.array.size)
+    product = J.createVecLeft()
+    J.mult(direction, product)
+    x0 = problem.w.x.array.copy()
+    owned = direction.array.size
+    step = 1e-6
+    values = []
+    for sign in (1, -1):
+        problem.w.x.array[:owned] = x0[:owned] + sign * step * direction.array
+        problem.w.x.scatter_forward()
+        values.append(F())
+    problem.w.x.array[:] = x0
+    difference = (values[0] - values[1]) / (2 * step)
+    scale = np.abs(product.array).max()
+    error = MPI.COMM_WORLD.allreduce(np.abs(difference - product.array).max(), op=MPI.MAX)
+    assert error < 1e-6 * scale, (error, scale)
