@@ -30,6 +30,9 @@ from femcait.study import Study
 FINE_ZONE_WARNING = 0.8
 """Warn when the front gets deeper than this fraction of the fine mesh zone."""
 
+CROWDED_FRACTION = 2.0
+"""Warn when a species gets denser than this many n_bg anywhere."""
+
 
 @dataclass
 class RunOutcome:
@@ -159,6 +162,13 @@ def _summary(simulation: Simulation, record, outputs, status, reason, columns) -
             "warnings": [],
         }
     )
+    crowded = summary.get("max_frac")
+    if crowded is not None and crowded > CROWDED_FRACTION:
+        summary["warnings"].append(
+            f"a species reached {crowded:.3g} n_bg somewhere: the model (ideal Nernst-Planck, "
+            "no limit to the ions per site) is outside its range there; seen where a "
+            "grounded mask meets the exposed front at a high surface potential"
+        )
     front = summary.get("front_depth_m")
     if front is not None and front == front and front > FINE_ZONE_WARNING * fine_depth_m:
         summary["warnings"].append(

@@ -169,6 +169,7 @@ class Monitor:
         net = roles.charges @ owned - self._background[: self._owned]
         imbalance = self.comm.allreduce(float(np.max(np.abs(net[deep]), initial=0.0)), op=MPI.MAX)
         min_frac = self.comm.allreduce(float(owned.min(initial=np.inf)), op=MPI.MIN)
+        max_frac = self.comm.allreduce(float(owned.max(initial=-np.inf)), op=MPI.MAX)
         inventory = p.inventories()
         change = p.inventory_changes()
         scale = max(float(np.max(np.abs(change))), 1e-300)
@@ -197,6 +198,7 @@ class Monitor:
             max_charge_imbalance=imbalance,
             conservation_error=conservation,
             min_frac=min_frac,
+            max_frac=max_frac,
             inventories_m2={
                 name: float(inventory[i]) * per_area for i, name in enumerate(roles.names)
             },

@@ -28,6 +28,7 @@ class StepRecord:
     max_charge_imbalance: float
     conservation_error: float
     min_frac: float
+    max_frac: float
     inventories_m2: dict[str, float] = field(default_factory=dict)
     extra: dict[str, float] = field(default_factory=dict)
     """Quantities of 2D geometries (`Monitor.extra_columns`)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import ufl
 from dolfinx import cpp, fem, io
 from dolfinx import mesh as dmesh
 
@@ -29,7 +30,8 @@ def metric_copy(mesh: dmesh.Mesh, length_m: float) -> dmesh.Mesh:
         geometry.input_global_indices,
     )
     cpp_mesh = cpp.mesh.Mesh_float64(mesh.comm, mesh.topology._cpp_object, scaled._cpp_object)
-    return dmesh.Mesh(cpp_mesh, mesh.ufl_domain())
+    # a UFL domain of its own: sharing the simulation's would point that one at this mesh
+    return dmesh.Mesh(cpp_mesh, ufl.Mesh(mesh.ufl_domain().ufl_coordinate_element()))
 
 
 class FieldWriter:

@@ -275,12 +275,10 @@ class TransportProblem:
             at_floor = values <= LOG_FRACTION_FLOOR + 1e-9
             if not at_floor.any():
                 continue
-            lowest = np.full(len(values), np.inf)
-            rows, cols = graph.nonzero()
-            np.minimum.at(lowest, rows, values[cols])
-            trapped = at_floor & (lowest > LOG_FRACTION_FLOOR + TRAPPED_DIP_DEPTH) & (counts > 0)
+            mean = (graph @ values) / np.maximum(counts, 1)
+            trapped = at_floor & (mean > LOG_FRACTION_FLOOR + TRAPPED_DIP_DEPTH) & (counts > 0)
             index = np.flatnonzero(trapped)
-            u[dofs[index]] = (graph @ values)[index] / counts[index]
+            u[dofs[index]] = mean[index]
         self.w.x.scatter_forward()
 
     def accept(self) -> None:
