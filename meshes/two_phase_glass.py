@@ -10,7 +10,7 @@ front passes during a 3 h CAIT. Physical groups: boundaries "front" (the whole t
 
 The mesh resolves what the physics needs: a structured layer under the front (right
 triangles, first cell 0.015 nm, half the Debye length of Li3B7O12, growing by 1.15 to 1 nm
-at 6.6 nm depth), then Delaunay triangles of 1 nm down to 150 nm, growing by 10 % of the
+at 7.5 nm depth), then Delaunay triangles of 1 nm down to 150 nm, growing by 10 % of the
 depth below, at most the width, to the back electrode.
 """
 

@@ -188,8 +188,7 @@ def mesh_file_domain(study: Study, scales: Scales, comm: MPI.Comm) -> Domain:
             raise StudyError(error)
         boundary, regions = comm.bcast(checked, root=0)
         path = comm.bcast(path, root=0)
-        partitioner = dmesh.create_cell_partitioner(dmesh.GhostMode.shared_facet, 2)
-        data = dolfinx_gmsh.read_from_msh(path, comm, 0, gdim=2, partitioner=partitioner)
+        data = dolfinx_gmsh.read_from_msh(path, comm, 0, gdim=2)
     mesh = data.mesh
     mesh.geometry.x[:, :2] *= geometry.unit / scales.length_m
     return _tagged_domain(study, scales, mesh, data, boundary, regions)

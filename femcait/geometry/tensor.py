@@ -3,8 +3,9 @@ window, and an axisymmetric disc with a beam spot.
 
 The nodes are the product of a lateral layout (fine at the mask edges) and the graded depth
 layout of the 1D mesh; every rectangle of the grid is split into two right triangles. On
-such a mesh the edge-based flux (`femcait.discretisation.edges`) couples no diagonal, so a
-laterally uniform solution is the 1D solution on the depth nodes.
+such a mesh the box method (`femcait.discretisation.measures`) couples no diagonal and its
+control volumes are the rectangles around the nodes, so a laterally uniform solution is the
+1D solution on the depth nodes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from femcait.geometry.tags import tag_facets
 
 
 def tensor_triangle_mesh(comm: MPI.Comm, lateral: np.ndarray, depth: np.ndarray) -> dmesh.Mesh:
-    """Triangles on the grid lateral x depth (node arrays given on rank 0), distributed with
-    one layer of ghost cells across shared facets (interior-facet integrals need it)."""
+    """Triangles on the grid lateral x depth (node arrays given on rank 0), distributed."""
     if comm.rank == 0:
         nl, nd = len(lateral), len(depth)
         X, Y = np.meshgrid(lateral, depth)  # row j: depth[j]
@@ -34,8 +34,7 @@ def tensor_triangle_mesh(comm: MPI.Comm, lateral: np.ndarray, depth: np.ndarray)
         x = np.zeros((0, 2))
         cells = np.zeros((0, 3), dtype=np.int64)
     element = ufl.Mesh(basix.ufl.element("Lagrange", "triangle", 1, shape=(2,)))
-    partitioner = dmesh.create_cell_partitioner(dmesh.GhostMode.shared_facet, 2)
-    return dmesh.create_mesh(comm, cells.astype(np.int64), element, x, partitioner=partitioner)
+    return dmesh.create_mesh(comm, cells.astype(np.int64), element, x)
 
 
 def windowed_domain(
