@@ -33,7 +33,9 @@ def study(duration: str) -> dict:
     data = yaml.safe_load(STUDY.read_text())
     data["name"] = "masked_2d_benchmark"
     data["experiment"].update(duration=duration, output_times=[duration])
-    data["mesh"].update(lateral_cell="0.5 nm", lateral_growth=1.05, lateral_max_cell="20 nm")
+    data["mesh"].update(
+        lateral_cell="0.5 nm", lateral_growth=1.04, lateral_max_cell="20 nm", fine_depth="144 nm"
+    )
     data["limits"] = {"max_cells": 1_000_000}
     data.pop("output", None)
     return data
