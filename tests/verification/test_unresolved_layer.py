@@ -34,3 +34,34 @@ def test_coarse_first_cell_stays_bounded_and_monotone(tmp_path):
         assert np.all(np.diff(li[inside]) >= -1e-9), "Li oscillates between surface and front"
         beyond = depth > front + 5e-9
         assert np.all(np.abs(li[beyond] + k[beyond] - 1.0) < 1e-3)
+
+
+def test_unresolved_layers_in_2d_stay_bounded(tmp_path):
+    """The same coarse cells (0.5 nm, 17 Debye lengths) on a masked 2D cross-section with
+    1 nm lateral cells at the mask edge: no fraction anywhere (max_frac, a reduction over
+    every node) leaves (0, 1], the surface beam density n_bg is the maximum, and the
+    foreign profile on the beam axis falls monotonically to the front."""
+    study = default_study_dict()
+    study["geometry"] = {"kind": "rectangle", "width": "60 nm", "beam_window": ["0 nm", "30 nm"]}
+    study["experiment"]["duration"] = "120 s"
+    study["experiment"]["output_times"] = ["120 s"]
+    study["mesh"] = {
+        "first_cell": "0.5 nm",
+        "fine_cell": "0.5 nm",
+        "fine_growth": 1.0,
+        "lateral_cell": "1 nm",
+        "lateral_growth": 1.3,
+        "lateral_max_cell": "10 nm",
+    }
+    out = run_study(study, tmp_path)
+    s = summary(out)
+    assert s["min_frac"] > 0
+    assert s["max_frac"] <= 1.0 + 1e-9
+    series = np.genfromtxt(out / "timeseries.csv", delimiter=",", names=True)
+    assert np.all(series["max_frac"] <= 1.0 + 1e-9) and np.all(series["min_frac"] > 0)
+    p = np.genfromtxt(out / "profiles.csv", delimiter=",", names=True)
+    depth, k = p["depth_m"], p["K_frac"]
+    front = s["front_depth_m"]
+    inside = depth <= front
+    assert np.all(np.diff(k[inside]) <= 1e-9), "K oscillates between surface and front"
+    assert s["front_lateral_spread_m"] > 0
