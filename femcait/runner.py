@@ -159,7 +159,7 @@ def _summary(simulation: Simulation, record, outputs, status, reason, columns) -
             "ranks": simulation.comm.size,
             "solve_wall_s": stats.wall_s,
             "outputs": outputs,
-            "warnings": [],
+            "warnings": list(simulation.warnings),
         }
     )
     crowded = summary.get("max_frac")

@@ -23,13 +23,16 @@ from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
 from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_boundaries
 from femcait.discretisation.materials import Material, Materials
+from femcait.discretisation.quality import mesh_quality
 from femcait.discretisation.residual import SpeciesTerms
+from femcait.errors import StudyError
 from femcait.geometry import Domain, build_domain
 from femcait.geometry.settings import resolved_mesh_settings
 from femcait.scales import Scales
 from femcait.solver.problem import TransportProblem
 from femcait.solver.stepping import StepController, local_error
 from femcait.study import Study
+from femcait.study.geometry import MeshFileGeometry
 from femcait.study.schema import Stage
 
 FOREIGN_INITIAL_FRACTION = 1e-12
@@ -117,6 +120,7 @@ class Simulation:
             self._native_back = fem.Function(space)
             self._native_back.x.array[:] = np.log(self.background / native_charge)
             self.problem.set_boundaries(self._boundaries)
+        self.warnings = self._mesh_warnings()
         self.monitor = Monitor(
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
@@ -124,6 +128,28 @@ class Simulation:
         self.statistics = RunStatistics()
 
     # --- set-up ---------------------------------------------------------------------------
+    def _mesh_warnings(self) -> list[str]:
+        """Check a mesh file for the box method: a node without a positive control volume
+        is an error, negative dual-edge weights (not Delaunay) a warning. The built-in
+        meshes are fit by construction."""
+        geometry = self.study.geometry
+        if not isinstance(geometry, MeshFileGeometry):
+            return []
+        quality = mesh_quality(self.domain)
+        if quality.nonpositive_boxes:
+            raise StudyError(
+                f"geometry.file: {geometry.file}: {quality.nonpositive_boxes} node(s) have no "
+                "positive control volume (obtuse triangles at the boundary); remesh with "
+                "Delaunay triangles"
+            )
+        if not quality.negative_edges:
+            return []
+        return [
+            f"{geometry.file}: {quality.negative_edges} of {quality.weighted_edges} edges have "
+            f"a negative weight (down to {quality.most_negative_weight:.2g} of the largest): "
+            "not a Delaunay mesh there, and the scheme is not monotone at those edges"
+        ]
+
     def _boundaries(self, V) -> BoundarySet:
         return cait_boundaries(V, self.domain, self.conditions, self._native_back)
 

@@ -188,10 +188,25 @@ def mesh_file_domain(study: Study, scales: Scales, comm: MPI.Comm) -> Domain:
             raise StudyError(error)
         boundary, regions = comm.bcast(checked, root=0)
         path = comm.bcast(path, root=0)
-        data = dolfinx_gmsh.read_from_msh(path, comm, 0, gdim=2)
+        data = _read_msh(path, comm)
     mesh = data.mesh
     mesh.geometry.x[:, :2] *= geometry.unit / scales.length_m
     return _tagged_domain(study, scales, mesh, data, boundary, regions)
+
+
+def _read_msh(path: Path, comm: MPI.Comm) -> dolfinx_gmsh.MeshData:
+    """The mesh and tags of a .msh file (read on rank 0, distributed), gmsh kept quiet."""
+    if comm.rank != 0:
+        return dolfinx_gmsh.model_to_mesh(None, comm, 0, gdim=2)
+    import gmsh
+
+    gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.merge(str(path))
+        return dolfinx_gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=2)
+    finally:
+        gmsh.finalize()
 
 
 def _tagged_domain(study, scales, mesh, data, boundary, regions) -> Domain:

@@ -4,6 +4,7 @@ on distorted triangle meshes: exact sums, the P1 stiffness form, the r-weighted 
 from __future__ import annotations
 
 import dolfinx_solver  # noqa: F401  # isort: split
+import basix.ufl
 import numpy as np
 import pytest
 import ufl
@@ -13,6 +14,7 @@ from dolfinx.fem.petsc import assemble_matrix
 from mpi4py import MPI
 
 from femcait.discretisation.measures import CellGeometry
+from femcait.discretisation.quality import mesh_quality
 from femcait.geometry.domain import Domain
 from femcait.geometry.interval import create_interval_mesh
 from femcait.geometry.tags import tag_facets
@@ -110,3 +112,22 @@ def test_interval_boxes_and_edges():
     x = ufl.SpatialCoordinate(mesh)[0]
     # (x_k - x_j)^2 / h summed over the cells: the total length
     assert total(cell.edge_sum(lambda j, k: cell.difference(x, j, k) ** 2)) == pytest.approx(2.25)
+
+
+def test_mesh_quality_finds_what_breaks_the_box_method():
+    """A Delaunay mesh (right triangles: the diagonals' weights vanish) passes; a kite of
+    two flat triangles (157 degrees opposite their shared edge) has one negative edge
+    weight and two nodes with a negative box."""
+    comm = MPI.COMM_SELF
+    grid = dmesh.create_rectangle(comm, [[0.0, 0.0], [2.0, 1.0]], [8, 4])
+    fine = mesh_quality(Domain(grid, tag_facets(grid, {}), thickness=1.0))
+    assert (fine.nonpositive_boxes, fine.negative_edges) == (0, 0)
+    assert fine.weighted_edges == 9 * 4 + 8 * 5  # the axis-parallel edges
+    x = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 0.2], [1.0, -0.2]])
+    cells = np.array([[0, 1, 2], [0, 1, 3]], dtype=np.int64)
+    element = ufl.Mesh(basix.ufl.element("Lagrange", "triangle", 1, shape=(2,)))
+    kite = dmesh.create_mesh(comm, cells, element, x)
+    quality = mesh_quality(Domain(kite, tag_facets(kite, {}), thickness=0.4))
+    assert quality.negative_edges == 1
+    assert quality.nonpositive_boxes == 2
+    assert quality.most_negative_weight == pytest.approx(-2.4 / 2.5)  # w_AB / w_AC: cot sums
