@@ -30,21 +30,11 @@ class PointSampler:
         owned_cells = np.arange(mesh.topology.index_map(tdim).size_local, dtype=np.int32)
         tree = geometry.bb_tree(mesh, tdim, entities=owned_cells, padding=1e-12)
         candidates = geometry.compute_collisions_points(tree, self.points)
-        x = mesh.geometry.x
-        geometry_nodes = mesh.geometry.dofmap
-        cell_dofs = space.dofmap.list
-        found = np.zeros(len(self.points), dtype=bool)
-        dofs = np.zeros((len(self.points), tdim + 1), dtype=np.int64)
-        weights = np.zeros((len(self.points), tdim + 1))
-        for index in range(len(self.points)):
-            for cell in candidates.links(index):
-                vertices = x[geometry_nodes[cell], :tdim]
-                weight = _barycentric(vertices, self.points[index, :tdim])
-                if weight.min() >= -BARYCENTRIC_TOLERANCE:
-                    found[index] = True
-                    dofs[index] = cell_dofs[cell]
-                    weights[index] = np.clip(weight, 0.0, None) / np.clip(weight, 0.0, None).sum()
-                    break
+        found, cells, weights = _locate(
+            mesh.geometry.x[mesh.geometry.dofmap[candidates.array], :tdim],
+            self.points[:, :tdim],
+            candidates,
+        )
         rank = np.where(found, self.comm.rank, self.comm.size)
         owner = np.empty_like(rank)
         self.comm.Allreduce(rank, owner, op=MPI.MIN)
@@ -53,7 +43,7 @@ class PointSampler:
             raise ValueError(f"point {missing[:tdim]} lies outside the mesh")
         mine = owner == self.comm.rank
         self._index = np.flatnonzero(mine)
-        self._dofs = dofs[mine]
+        self._dofs = space.dofmap.list[cells[mine]]
         self._weights = weights[mine]
 
     def __len__(self) -> int:
@@ -70,12 +60,29 @@ class PointSampler:
         return total
 
 
-def _barycentric(vertices: np.ndarray, point: np.ndarray) -> np.ndarray:
-    """Barycentric coordinates of ``point`` in the simplex with the given vertex rows."""
-    origin = vertices[0]
-    edges = (vertices[1:] - origin).T
-    local = np.linalg.solve(edges, point - origin)
-    return np.concatenate([[1.0 - local.sum()], local])
+def _locate(
+    vertices: np.ndarray, points: np.ndarray, candidates
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every point, whether one of its candidate cells (``vertices``: their vertex
+    coordinates, in the order of ``candidates.array``) contains it, the first such cell and
+    the point's barycentric weights there (clipped to [0, 1], summing to 1). Vectorised."""
+    count = len(points)
+    pair_point = np.repeat(np.arange(count), np.diff(candidates.offsets))
+    origin = vertices[:, 0]
+    edges = np.swapaxes(vertices[:, 1:] - origin[:, None], 1, 2)  # columns: edge vectors
+    local = np.linalg.solve(edges, (points[pair_point] - origin)[..., None])[..., 0]
+    weight = np.concatenate([1.0 - local.sum(axis=1, keepdims=True), local], axis=1)
+    inside = np.flatnonzero(weight.min(axis=1) >= -BARYCENTRIC_TOLERANCE)
+    first_points, first = np.unique(pair_point[inside], return_index=True)
+    pairs = inside[first]
+    found = np.zeros(count, dtype=bool)
+    found[first_points] = True
+    cells = np.zeros(count, dtype=np.int64)
+    cells[first_points] = candidates.array[pairs]
+    weights = np.zeros((count, vertices.shape[1]))
+    clipped = np.clip(weight[pairs], 0.0, None)
+    weights[first_points] = clipped / clipped.sum(axis=1, keepdims=True)
+    return found, cells, weights
 
 
 def line_depths(domain: Domain, lateral: float) -> np.ndarray:
