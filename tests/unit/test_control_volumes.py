@@ -3,8 +3,8 @@ on distorted triangle meshes: exact sums, the P1 stiffness form, the r-weighted 
 
 from __future__ import annotations
 
-import dolfinx_solver  # noqa: F401  # isort: split
 import basix.ufl
+import dolfinx_solver  # noqa: F401  # isort: split
 import numpy as np
 import pytest
 import ufl
