@@ -216,13 +216,18 @@ def sed_command(args: argparse.Namespace) -> int:
 
 
 def _sed_line(name: str, s: dict) -> str:
+    """One console line: the SED's own D(n) range (without an immobile cut, which is named
+    apart; the cut leaves the largest D alone) and the PSED width."""
     reference = "" if s["law"] == "sed" else " (relative: from a D(n) table)"
     fwhm = "n/a" if s["psed_fwhm_eV"] is None else f"{1000 * s['psed_fwhm_eV']:.1f} meV"
-    decades = s["D_range_decades"]
+    decades = s["sed_D_range_decades"]
+    cut = s["immobile_cut_n_frac"]
+    immobile = "" if cut is None else f"; immobile below n/n_bg = {cut:g} (D = 0 there)"
     return (
         f"{name}: E_F(n_bg) = {s['E_F_bulk_eV']:.4f} eV{reference}; "
-        f"D over the populated part (n/n_bg 1e-6..1) {s['D_min_m2_s']:.3g} .. "
-        f"{s['D_max_m2_s']:.3g} m^2/s ({'n/a' if decades is None else f'{decades:.2f}'} decades); "
+        f"D over the populated part (n/n_bg 1e-6..1) {s['sed_D_min_m2_s']:.3g} .. "
+        f"{s['D_max_m2_s']:.3g} m^2/s "
+        f"({'n/a' if decades is None else f'{decades:.2f}'} decades){immobile}; "
         f"PSED FWHM {fwhm}"
     )
 

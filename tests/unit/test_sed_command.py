@@ -116,10 +116,10 @@ def test_immobile_cut_is_reported_apart_from_the_sed_range(tmp_path: Path) -> No
     study = ROOT / "studies" / "paper_fig1_k.yaml"
     data = yaml.safe_load(study.read_text())
     cut = data["species"]["Li"]["diffusion"]["immobile_fraction"]
-    out, _ = _sed(tmp_path, data, "cut")
+    out, stdout = _sed(tmp_path, data, "cut")
     s = json.loads((out / "sed.json").read_text())
     del data["species"]["Li"]["diffusion"]["immobile_fraction"]
-    plain_out, _ = _sed(tmp_path, data, "plain")
+    plain_out, plain_stdout = _sed(tmp_path, data, "plain")
     plain = json.loads((plain_out / "sed.json").read_text())
 
     assert s["immobile_cut_n_frac"] == cut
@@ -133,6 +133,10 @@ def test_immobile_cut_is_reported_apart_from_the_sed_range(tmp_path: Path) -> No
     shift = sigma * (ndtri(0.9 * cut) - ndtri(0.9)) / kT
     assert s["sed_D_at_cut_m2_s"] == pytest.approx(3.0e-15 * np.exp(shift), rel=1e-6)
     assert s["species"]["Li"]["sed_D_at_cut_m2_s"] == s["sed_D_at_cut_m2_s"]
+    # the console line gives the SED's own range, as without the cut, and names the cut
+    decades = f"({plain['D_range_decades']:.2f} decades)"
+    assert decades in stdout and decades in plain_stdout
+    assert f"immobile below n/n_bg = {cut:g}" in stdout
 
 
 def test_a_table_written_by_sed_inverts_to_the_same_psed(tmp_path: Path, default_sed) -> None:
