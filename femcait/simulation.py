@@ -157,7 +157,8 @@ class Simulation:
         s = self.scales
         beam_flux = None
         if stage.mode == "galvanostatic":
-            beam_flux = stage.current_density / (constants.e * s.flux_m2_s)
+            beam_charge = abs(self.study.species[stage.beam].charge)
+            beam_flux = stage.current_density / (beam_charge * constants.e * s.flux_m2_s)
         return CAITConditions(
             native=self.roles.native,
             beam=self.names.index(stage.beam),

@@ -2,7 +2,7 @@
 nondimensional variables.
 
 Exposed front: the beam species is held at the front density n_s (potentiostatic, with
-the surface potential prescribed) or enters at the beam flux j/e (galvanostatic, with the
+the surface potential prescribed) or enters at the beam flux j/(|z| e) (galvanostatic, with the
 surface potential left free: no field outside the sample); every other species has zero
 flux. Masked front (2D): zero flux for every species; the potential is free (a floating,
 insulating mask: no normal field) or held at 0 (a grounded metal mask). Back electrode:
@@ -32,7 +32,7 @@ class CAITConditions:
     n_species: int
     front_fraction: float  # n_s / n_ref
     surface_potential: float | None  # e U_s / kT (potentiostatic)
-    beam_flux: float | None  # j / e in flux units (galvanostatic)
+    beam_flux: float | None  # j / (|z_b| e) in flux units (galvanostatic)
     grounded_mask: bool = False  # the masked front held at phi = 0
 
     @property

@@ -107,3 +107,17 @@ def test_positive(run, series):
     profiles = read_table(run / "profiles.csv")
     for key in ("Li_frac", "K_frac"):
         assert np.all(profiles[key] > 0), key
+
+
+def test_a_divalent_beam_passes_the_same_charge_with_half_the_ions(tmp_path):
+    """j is a current: a beam of z = 2 ions brings j t / (2 e) ions, and the charge passed
+    is still j t (10 s of the study, K+ made K2+)."""
+    study = galvanostatic_study()
+    study["species"]["K"]["charge"] = 2
+    study["experiment"].update(duration="10 s", output_times=["10 s"])
+    s = summary(run_study(study, tmp_path))
+    ions = CURRENT_DENSITY_A_M2 * 10.0 / (2 * ELEMENTARY_CHARGE)
+    assert s["foreign_influx_m2"] == pytest.approx(ions, rel=1e-10, abs=0)
+    # the inventory follows to Newton's tolerance (early on, little has moved: 1e-6)
+    assert s["foreign_inventory_m2"] == pytest.approx(ions, rel=1e-6, abs=0)
+    assert s["charge_C_m2"] == pytest.approx(CURRENT_DENSITY_A_M2 * 10.0, rel=1e-3)
