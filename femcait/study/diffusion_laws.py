@@ -267,8 +267,9 @@ class SEDDiffusionLaw(Section):
     sed: SED
     """The site energy distribution."""
     immobile_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.0
-    """Share of n_bg on the lowest sites that never moves (paper Fig. 4): D vanishes as n
-    falls to immobile_fraction * n_bg."""
+    """Share of n_bg on the lowest sites that never moves (paper Fig. 4): D is the SED's D
+    times the mobile share max(c - f, 0) / (c (1 - f)) of c = n / n_bg, zero for
+    n <= immobile_fraction * n_bg, so the native ions cannot drain below that level."""
     n_min_frac: Annotated[Number, Field(ge=1e-12, lt=1)] = 1e-6
     """Below n = n_min_frac * n_bg, D is held at its value there."""
     above_bulk: Literal["clamp", "fill"] = "clamp"
