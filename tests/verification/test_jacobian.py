@@ -1,12 +1,14 @@
 """Newton's Jacobian is the derivative of the residual: J d against a central finite
 difference of F, for random states, on an interval, on triangles with two materials and in
-axisymmetric coordinates (a wrong Jacobian still converges, slowly, and hides)."""
+axisymmetric coordinates (a wrong Jacobian still converges, slowly, and hides). And the
+residual itself conserves every species to round-off on the same meshes."""
 
 from __future__ import annotations
 
 import dolfinx_solver  # noqa: F401  # isort: split
 import numpy as np
 import pytest
+from dolfinx import fem
 from dolfinx import mesh as dmesh
 from dolfinx.fem.petsc import assemble_matrix, assemble_vector
 from mpi4py import MPI
@@ -14,6 +16,7 @@ from petsc4py import PETSc
 
 from femcait.discretisation.boundary import BoundarySet
 from femcait.discretisation.materials import Material, Materials
+from femcait.discretisation.measures import CellGeometry
 from femcait.discretisation.residual import SpeciesTerms
 from femcait.geometry.domain import Domain
 from femcait.geometry.interval import create_interval_mesh
@@ -97,3 +100,41 @@ def test_jacobian_matches_finite_differences(kind):
     scale = np.abs(product.array).max()
     error = MPI.COMM_WORLD.allreduce(np.abs(difference - product.array).max(), op=MPI.MAX)
     assert error < 1e-6 * scale, (error, scale)
+
+
+@pytest.mark.parametrize("kind", ["interval", "two_materials", "axisymmetric"])
+def test_the_scheme_conserves_to_round_off(kind):
+    """With no-flux boundaries all round, the rows of a species' equation add up to its
+    storage term a Q(w) - b Q(w_old) + e Q(w_older) (Q the lumped inventory): the edge
+    fluxes cancel pairwise, for any states, on distorted and r-weighted meshes and across
+    materials. The Poisson rows add up to minus the net charge (Gauss's law)."""
+    d = domain(kind)
+    materials = [GLASS, SECOND] if kind == "two_materials" else [GLASS]
+    species = [SpeciesTerms("Li", 1, SED_LAW), SpeciesTerms("K", 1, ConstantDiffusion(0.01))]
+    regions = Materials(d, materials)
+    problem = TransportProblem(regions, species, 0.05, lambda V: BoundarySet([], []))
+    rng = np.random.default_rng(11)
+    inventories = []
+    for w in (problem.w_older, problem.w_old, problem.w):
+        w.x.array[:] = rng.uniform(-4.0, 0.3, w.x.array.size)
+        w.x.scatter_forward()
+        problem.w.x.array[:] = w.x.array
+        inventories.append(problem.inventories())
+    problem.bdf.set(3000.0, 2000.0)  # long steps: the fluxes dominate the rows
+    a, b, e = problem.bdf.values
+    storage = a * inventories[2] - b * inventories[1] + e * inventories[0]
+    residual = assemble_vector(problem._nonlinear.F)
+    residual.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    sums = [
+        MPI.COMM_WORLD.allreduce(residual.array[dofs].sum(), op=MPI.SUM) * d.lateral_measure
+        for dofs in problem._owned_field_dofs
+    ]
+    for i in range(len(species)):
+        rows = residual.array[problem._owned_field_dofs[i]]
+        size = MPI.COMM_WORLD.allreduce(np.abs(rows).sum(), op=MPI.SUM) * d.lateral_measure
+        assert size > 10 * abs(storage[i])  # the rows are mostly flux, which cancels
+        assert abs(sums[i] - storage[i]) < 1e-13 * size, (i, sums[i], storage[i])
+    charge = sum(s.charge * inventories[2][i] for i, s in enumerate(species))
+    network = fem.form(CellGeometry(d).vertex_sum(lambda k: regions.background))
+    background = MPI.COMM_WORLD.allreduce(fem.assemble_scalar(network), op=MPI.SUM)
+    assert abs(sums[-1] - (background - charge)) < 1e-12 * charge
