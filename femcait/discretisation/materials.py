@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import ufl
-from dolfinx import fem, la
+from dolfinx import fem
 
 from femcait.discretisation.measures import CellGeometry
 from femcait.geometry import Domain
@@ -98,12 +97,4 @@ class Materials:
             size = V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts
             return np.full(size, self.native_charge * float(self.materials[0].density))
         cell = CellGeometry(self.domain)
-        v = ufl.TestFunction(V)
-        charge = fem.assemble_vector(
-            fem.form(cell.vertex_sum(lambda k: self.background * cell.at_vertex(v, k)))
-        )
-        volume = fem.assemble_vector(fem.form(cell.vertex_sum(lambda k: cell.at_vertex(v, k))))
-        for vector in (charge, volume):
-            vector.scatter_reverse(la.InsertMode.add)
-            vector.scatter_forward()
-        return charge.array / volume.array
+        return cell.box_sums(V, self.background) / cell.box_sums(V)

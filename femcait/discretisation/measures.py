@@ -28,7 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
+import numpy as np
 import ufl
+from dolfinx import fem, la
 
 from femcait.geometry import Domain
 
@@ -127,6 +129,17 @@ class CellGeometry:
     def vertex_sum(self, term) -> ufl.Form:
         """int of sum_k m_k term(k) as a form (term(k): the integrand at vertex k)."""
         return sum(self.box_weight(k) * term(k) for k in range(self.dim + 1)) / self.size * self.dx
+
+    def box_sums(self, space: fem.FunctionSpace, value=1.0) -> np.ndarray:
+        """sum over the cells of m_k * value at every node k of the P1 ``space``: the box
+        volumes |B_k| for value 1 (local array, ghosts up to date)."""
+        v = ufl.TestFunction(space)
+        vector = fem.assemble_vector(
+            fem.form(self.vertex_sum(lambda k: value * self.at_vertex(v, k)))
+        )
+        vector.scatter_reverse(la.InsertMode.add)
+        vector.scatter_forward()
+        return vector.array
 
     def edge_sum(self, term) -> ufl.Form:
         """int of sum over the edges of w_jk term(j, k) as a form."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import ufl
-from dolfinx import fem, la
+from dolfinx import fem
 from dolfinx.fem.petsc import assemble_matrix
 from mpi4py import MPI
 
@@ -33,9 +33,8 @@ def mesh_quality(domain: Domain) -> MeshQuality:
     cell = CellGeometry(domain)
     space = fem.functionspace(domain.mesh, ("Lagrange", 1))
     u, v = ufl.TrialFunction(space), ufl.TestFunction(space)
-    boxes = fem.assemble_vector(fem.form(cell.vertex_sum(lambda k: cell.at_vertex(v, k))))
-    boxes.scatter_reverse(la.InsertMode.add)
     owned = space.dofmap.index_map.size_local
+    boxes = cell.box_sums(space)[:owned]
     stiffness = assemble_matrix(
         fem.form(cell.edge_sum(lambda j, k: cell.difference(u, j, k) * cell.difference(v, j, k)))
     )
@@ -51,7 +50,7 @@ def mesh_quality(domain: Domain) -> MeshQuality:
     negative = weights < -tolerance
     lowest = comm.allreduce(float(weights.min(initial=0.0)), op=MPI.MIN)
     return MeshQuality(
-        nonpositive_boxes=comm.allreduce(int(np.sum(boxes.array[:owned] <= 0)), op=MPI.SUM),
+        nonpositive_boxes=comm.allreduce(int(np.sum(boxes <= 0)), op=MPI.SUM),
         negative_edges=comm.allreduce(int(np.sum(negative)), op=MPI.SUM) // 2,
         weighted_edges=comm.allreduce(int(np.sum(np.abs(weights) > tolerance)), op=MPI.SUM) // 2,
         most_negative_weight=min(lowest, 0.0) / largest if largest > 0 else 0.0,
