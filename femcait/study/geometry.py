@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -23,6 +23,8 @@ class IntervalGeometry(Section):
 
     kind: Literal["interval"] = "interval"
     """Discriminator of the geometry."""
+    dim: ClassVar[int] = 1
+    """Dimension of the domain."""
 
 
 class RectangleGeometry(Section):
@@ -31,6 +33,8 @@ class RectangleGeometry(Section):
 
     kind: Literal["rectangle"]
     """Discriminator of the geometry."""
+    dim: ClassVar[int] = 2
+    """Dimension of the domain."""
     width: PositiveLength
     """Lateral extent in m."""
     beam_window: Annotated[list[NonNegativeLength], Field(min_length=2, max_length=2)] | None = None
@@ -64,6 +68,8 @@ class DiscGeometry(Section):
 
     kind: Literal["disc"]
     """Discriminator of the geometry."""
+    dim: ClassVar[int] = 2
+    """Dimension of the domain."""
     radius: PositiveLength
     """Radius of the simulated disc in m (its rim is a symmetry boundary: keep it far from
     the spot)."""
@@ -109,6 +115,8 @@ class MeshFileGeometry(Section):
 
     kind: Literal["mesh_file"]
     """Discriminator of the geometry."""
+    dim: ClassVar[int] = 2
+    """Dimension of the domain."""
     file: str
     """Path of the mesh file, relative to the study file."""
     unit: PositiveLength = 1.0

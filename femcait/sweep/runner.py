@@ -32,7 +32,7 @@ from femcait.output.tables import write_json
 from femcait.petsc_options import check_petsc_options
 from femcait.preflight import check_study
 from femcait.runner import run_study
-from femcait.solver.problem import DEFAULT_PETSC_OPTIONS
+from femcait.solver.problem import default_petsc_options
 from femcait.study import Study, study_from_dict
 from femcait.sweep.expansion import Case, Sweep
 from femcait.sweep.results import case_summary, write_results
@@ -62,15 +62,17 @@ def fingerprint(study: dict) -> str:
     return hashlib.sha256(json.dumps(study, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def validate_cases(sweep: Sweep, base_dir: Path) -> dict[str, Study | str]:
-    """Each case's validated Study (its scales, cost and PETSc options checked too), or
-    its error message; StudyError if none is valid."""
+def validate_cases(sweep: Sweep, base_dir: Path, ranks_per_case: int) -> dict[str, Study | str]:
+    """Each case's validated Study (its scales, cost and PETSc options for a run on
+    ``ranks_per_case`` ranks checked too), or its error message; StudyError if none is
+    valid."""
     studies: dict[str, Study | str] = {}
     for case in sweep.cases:
         try:
             study = study_from_dict(case.study, sweep.source, base_dir)
             check_study(study, sweep.source)
-            check_petsc_options(study.solver.petsc_options, DEFAULT_PETSC_OPTIONS, sweep.source)
+            defaults = default_petsc_options(study.geometry.dim, ranks_per_case)
+            check_petsc_options(study.solver.petsc_options, defaults, sweep.source)
             studies[case.name] = study
         except StudyError as error:
             studies[case.name] = str(error)
@@ -177,7 +179,6 @@ def run_sweep(
     log=print,
 ) -> SweepOutcome:
     """Run the sweep's pending cases (or only the case ``only``) into ``out``."""
-    studies = validate_cases(sweep, base_dir)
     cases = [sweep.case(only)] if only is not None else sweep.cases
     per_case = ranks_per_case or sweep.ranks_per_case
     if comm.size % per_case:
@@ -185,6 +186,7 @@ def run_sweep(
             f"{sweep.source}: sweep.ranks_per_case: got {per_case}, must divide the number "
             f"of MPI ranks ({comm.size})"
         )
+    studies = validate_cases(sweep, base_dir, per_case)
     out = Path(out).absolute()
     problem = None
     if comm.rank == 0:

@@ -155,7 +155,10 @@ CASES: dict[str, Case] = {
         ("solver.petsc_options.ksp_type", "preonlyy", "unknown type"),
     ),
     "PETSc type without a solver package": Case(
-        _study(_set("solver.petsc_options", {"pc_type": "ilu"})), ("solver.petsc_options.pc_type",)
+        _study(
+            _set("solver.petsc_options", {"pc_type": "ilu", "pc_factor_mat_solver_type": "mumps"})
+        ),
+        ("solver.petsc_options",),
     ),
     # --- class 3: tracebacks instead of messages -----------------------------------------
     "deep nesting": Case(_text(_deep(100_000)), ("bad.yaml", "nested deeper than 64")),

@@ -11,7 +11,7 @@ from femcait.errors import StudyError
 from femcait.geometry.grading import graded_nodes
 from femcait.petsc_options import check_petsc_options
 from femcait.preflight import check_study, estimate_cost, estimated_cells, scale_problems
-from femcait.solver.problem import DEFAULT_PETSC_OPTIONS
+from femcait.solver.problem import DEFAULT_PETSC_OPTIONS, default_petsc_options
 from femcait.study import load_study, study_from_dict
 from tests.conftest import DEFAULT_STUDY, default_study_dict
 
@@ -118,3 +118,16 @@ def test_the_probe_leaves_petsc_options_as_they_were():
     with pytest.raises(StudyError):
         check_petsc_options({"snes_rtoll": 1, "ksp_type": "x"}, DEFAULT_PETSC_OPTIONS)
     assert PETSc.Options().getAll() == before
+
+
+def test_petsc_options_are_checked_against_the_solver_of_the_run():
+    """A 1D run on one rank factorises with PETSc's LU, so a MUMPS option is not read
+    there (unless the study asks for MUMPS), while a 2D or parallel run reads it."""
+    mumps_option = {"mat_mumps_icntl_14": 50}
+    with pytest.raises(StudyError, match="mat_mumps_icntl_14: not an option the solver uses"):
+        check_petsc_options(mumps_option, default_petsc_options(dim=1, ranks=1))
+    check_petsc_options(
+        {**mumps_option, "pc_factor_mat_solver_type": "mumps"}, default_petsc_options(1, 1)
+    )
+    check_petsc_options(mumps_option, default_petsc_options(dim=2, ranks=1))
+    check_petsc_options(mumps_option, default_petsc_options(dim=1, ranks=2))
