@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scipy import constants
-
+from femcait import constants
 from femcait.errors import StudyError
 from femcait.geometry.build import lateral_layout
 from femcait.geometry.mesh_file import mesh_file_size

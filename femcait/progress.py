@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 
 class RunProgress:
     """A rich progress bar over simulated time; does nothing when disabled."""
 
     def __init__(self, duration_s: float, enabled: bool) -> None:
         self.duration_s = duration_s
-        self._progress = (
-            Progress(
-                TextColumn("[bold]t = {task.fields[t]:>9.4g} s"),
-                BarColumn(),
-                TextColumn(
-                    "dt = {task.fields[dt]:.3g} s  Newton {task.fields[its]}"
-                    "  step {task.fields[step]}"
-                ),
-                TimeElapsedColumn(),
-                refresh_per_second=4,
-            )
-            if enabled
-            else None
-        )
+        self._progress = _bar() if enabled else None
         self._task = None
 
     def __enter__(self) -> RunProgress:
@@ -49,3 +34,18 @@ class RunProgress:
     def __exit__(self, *exc) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+def _bar():
+    """The rich progress bar (rich is imported only for a run that shows it)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]t = {task.fields[t]:>9.4g} s"),
+        BarColumn(),
+        TextColumn(
+            "dt = {task.fields[dt]:.3g} s  Newton {task.fields[its]}  step {task.fields[step]}"
+        ),
+        TimeElapsedColumn(),
+        refresh_per_second=4,
+    )

@@ -12,8 +12,6 @@ from femcait import __version__
 from femcait.diagnostics.record import Snapshot, StepRecord
 from femcait.errors import SolverError
 from femcait.output.fields import FieldWriter
-from femcait.output.figures import plot_diffusion, plot_profiles
-from femcait.output.maps import plot_field_maps
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import (
     CsvTable,
@@ -200,6 +198,10 @@ def _tables(folder: Path, simulation: Simulation, snapshots: list[Snapshot]) -> 
 def _figures(
     folder: Path, simulation: Simulation, snapshots: list[Snapshot], summary: dict
 ) -> None:
+    # matplotlib takes ~0.3 s to import: not before the run has finished
+    from femcait.output.figures import plot_diffusion, plot_profiles
+    from femcait.output.maps import plot_field_maps
+
     study = simulation.study
     axis_profiles = [snapshot.profiles[0] for snapshot in snapshots if snapshot.profiles]
     title = f"{study.name}: depth profiles"

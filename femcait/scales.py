@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import constants
-
+from femcait import constants
 from femcait.study import Study
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import constants
 
+from femcait import constants
 from femcait.sed import (
     ConstantDiffusion,
     DiffusionLaw,

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from dolfinx import fem
 from mpi4py import MPI
-from scipy import constants
 
-from femcait import interruption
+from femcait import constants, interruption
 from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
 from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_boundaries

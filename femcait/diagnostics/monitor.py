@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from mpi4py import MPI
-from scipy import constants
 
+from femcait import constants
 from femcait.diagnostics.front import FrontLine
 from femcait.diagnostics.profile import front_depth, plateau_level
 from femcait.diagnostics.record import CraterProfile, FieldMap, Profile, Snapshot, StepRecord

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import constants
-
+from femcait import constants
 from femcait.scales import Scales
 from femcait.study import Study
 

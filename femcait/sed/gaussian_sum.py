@@ -7,11 +7,11 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr
 
 from femcait.sed.backend import NUMPY_OPS, Field, Ops
 from femcait.sed.probit_hermite import ProbitHermiteQuantile
 from femcait.sed.shapes import FWHM_PER_SIGMA
+from femcait.sed.special import ndtr
 from femcait.sed.widths import fwhm_of_samples
 
 _BISECTIONS = 120

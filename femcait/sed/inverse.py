@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.interpolate import CubicSpline
 
 from femcait.sed.widths import fwhm_of_samples
 
@@ -46,6 +45,8 @@ def psed_from_diffusion(c: npt.ArrayLike, D: npt.ArrayLike, kT_eV: float) -> Inf
         raise ValueError("the table needs at least 4 rows of (c, D)")
     if not (np.all(c > 0.0) and np.all(np.diff(c) > 0.0) and np.all(D > 0.0)):
         raise ValueError("c must be > 0 and strictly increasing, D > 0")
+    from scipy.interpolate import CubicSpline  # ~0.2 s to import; a run does not need it
+
     x = np.log(c)
     spline = CubicSpline(x, kT_eV * np.log(D))
     grid = np.linspace(x[0], x[-1], SAMPLES)

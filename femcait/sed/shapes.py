@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit, ndtr
 
 from femcait.sed.backend import NUMPY_OPS, Field, Ops
 from femcait.sed.normal_quantile import normal_quantile
+from femcait.sed.special import expit, ndtr
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 """FWHM / sigma of a Gaussian."""

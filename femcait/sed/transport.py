@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import constants
+
+from femcait import constants
 
 type Values = float | npt.NDArray[np.float64]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
-from scipy import constants
 
+from femcait import constants
 from femcait.sed import (
     ConstantDiffusion,
     DiffusionLaw,
