@@ -26,6 +26,7 @@ from femcait.discretisation.measures import BoundaryMeasure, CellGeometry
 from femcait.discretisation.residual import SpeciesTerms, npp_residual
 from femcait.errors import StudyError
 from femcait.geometry import Boundary
+from femcait.solver.serial_jacobian import SerialJacobian
 
 DEFAULT_PETSC_OPTIONS: dict[str, str | int | float] = {
     "snes_type": "newtonls",
@@ -177,6 +178,10 @@ class TransportProblem:
                 f"{error.ierr}); see the PETSc SNES/KSP/PC manual pages for allowed values"
             ) from None
         self._nonlinear.solver.setLineSearchPreCheck(self._bound_newton_step)
+        if self.comm.size == 1:
+            jacobian = SerialJacobian(self._nonlinear.J, self.boundaries.dirichlet, self.w)
+            self._nonlinear.solver.setJacobian(jacobian.assemble, jacobian.matrix, jacobian.matrix)
+            self._serial_jacobian = jacobian  # the SNES holds the callback, not its owner
         self._residual_form = self._nonlinear.F
         self._residual_vector = self._nonlinear.b.duplicate()
         boundary = BoundaryMeasure(self.domain)

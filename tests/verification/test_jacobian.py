@@ -138,3 +138,41 @@ def test_the_scheme_conserves_to_round_off(kind):
     network = fem.form(CellGeometry(d).vertex_sum(lambda k: regions.background))
     background = MPI.COMM_WORLD.allreduce(fem.assemble_scalar(network), op=MPI.SUM)
     assert abs(sums[-1] - (background - charge)) < 1e-12 * charge
+
+
+@pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="the shared CSR Jacobian is for one rank")
+@pytest.mark.parametrize("kind", ["interval", "two_materials"])
+def test_the_serial_newton_jacobian_is_dolfinx_assembly(kind):
+    """On one rank Newton's Jacobian is assembled into a CSR matrix that PETSc shares
+    (femcait.solver.serial_jacobian): it equals DOLFINx's PETSc assembly, Dirichlet rows
+    (identity) included, and changes with the state it is evaluated at."""
+    d = domain(kind)
+    materials = [GLASS, SECOND] if kind == "two_materials" else [GLASS]
+    species = [SpeciesTerms("Li", 1, SED_LAW), SpeciesTerms("K", 1, ConstantDiffusion(0.01))]
+
+    def held_front(V):
+        fdim = d.dim - 1
+        front = dmesh.locate_entities_boundary(
+            d.mesh, fdim, lambda x: np.isclose(x[d.depth_axis], 0.0)
+        )
+        dofs = fem.locate_dofs_topological(V.sub(0), fdim, front)
+        assert MPI.COMM_WORLD.allreduce(dofs.size) > 0
+        return BoundarySet([fem.dirichletbc(np.float64(0.0), dofs, V.sub(0))], [])
+
+    problem = TransportProblem(Materials(d, materials), species, 0.05, held_front)
+    snes, jacobian = problem._nonlinear.solver, problem._nonlinear.J
+    matrix = snes.getJacobian()[0]
+    assert matrix.handle == problem._serial_jacobian.matrix.handle
+    rng = np.random.default_rng(3)
+    problem.bdf.set(0.3, 0.2)
+    for _ in range(2):
+        for w in (problem.w, problem.w_old, problem.w_older):
+            w.x.array[:] = rng.uniform(-4.0, 0.3, w.x.array.size)
+        x = problem.w.x.petsc_vec.copy()
+        snes.computeJacobian(x, matrix)
+        expected = assemble_matrix(jacobian, bcs=problem.boundaries.dirichlet, diag=1.0)
+        expected.assemble()
+        difference = matrix.copy()
+        difference.axpy(-1.0, expected)
+        assert difference.norm() <= 1e-14 * expected.norm()
+        assert expected.norm() > 0.0
