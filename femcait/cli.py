@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sed.add_argument("study", type=Path, help="study file (YAML)")
     sed.add_argument("--out", type=Path, help="output folder (default: results/<study name>-sed)")
+    fit = commands.add_parser(
+        "fit", help="fit studies to measured depth profiles (parameters by key path)"
+    )
+    fit.add_argument("fit", type=Path, help="fit file (YAML)")
+    fit.add_argument("--out", type=Path, help="output folder (default: results/<fit name>)")
     return parser
 
 
@@ -234,8 +239,41 @@ def _sed_line(name: str, s: dict) -> str:
     )
 
 
+def fit_command(args: argparse.Namespace) -> int:
+    """``femcait fit``: check everything, then fit the studies to the measured profiles."""
+    from femcait.fit.job import prepare
+
+    fit, experiments = prepare(args.fit)  # StudyError before any forward run
+    out = args.out or Path("results") / fit.name
+    _check_target(out, "fit")
+    _start_solver()
+    from mpi4py import MPI
+
+    from femcait.fit.job import run_fit_job
+
+    comm = MPI.COMM_WORLD
+    interruption.check(comm)
+    rank0 = comm.rank == 0
+
+    def log(line: str) -> None:
+        if rank0:
+            print(line, flush=True)
+
+    log(f"{args.fit}: {len(fit.parameters)} parameter(s), {len(experiments)} experiment(s)")
+    result = run_fit_job(fit, experiments, out, comm, log)
+    for path, value, stderr in zip(fit.parameters, result.values, result.stderr, strict=True):
+        log(f"  {path} = {value:.5g} +- {stderr:.2g}")
+    log(
+        f"{fit.name}: {result.status} ({result.message}); reduced chi2 "
+        f"{result.reduced_chi2:.3g}, {result.forward_runs} forward runs, "
+        f"{result.wall_s:.1f} s\n  output: {Path(out).absolute()}"
+    )
+    return 0 if result.status == "converged" else 1
+
+
 _COMMANDS = {
     "run": run_command,
+    "fit": fit_command,
     "sed": sed_command,
     "cases": cases_command,
     "report": report_command,

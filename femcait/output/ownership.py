@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Literal
 
 import femcait
-from femcait.output.atomic import replacing
+from femcait.output.atomic import replacing, temporary_sibling
 
 MARKER = ".femcait-folder"
 """The marker file femcait writes into every folder it creates."""
 
-Kind = Literal["run", "sed", "sweep"]
+Kind = Literal["run", "sed", "sweep", "fit"]
+
+CONTAINERS = ("sweep", "fit")
+"""Kinds of folder that femcait writes into over time (run folders inside), rather than
+replacing as a whole."""
 
 _LEGACY_FILES = ("summary.json", "study.json", "sed.json", "sweep.json")
 """Files by which a folder of femcait 0.1.0 (no marker yet) can be recognised."""
@@ -36,7 +41,7 @@ def mark(folder: Path, kind: Kind) -> None:
         "kind": kind,
         "femcait_version": femcait.__version__,
         "id": uuid.uuid4().hex,
-        "paths": [] if kind == "sweep" else sorted(_paths(folder)),
+        "paths": [] if kind in CONTAINERS else sorted(_paths(folder)),
     }
     with replacing(folder / MARKER) as temporary:
         temporary.write_text(json.dumps(content, indent=2) + "\n")
@@ -50,7 +55,7 @@ def read_marker(folder: Path) -> dict | None:
         return None
     if not (
         isinstance(content, dict)
-        and content.get("kind") in ("run", "sed", "sweep")
+        and content.get("kind") in ("run", "sed", *CONTAINERS)
         and isinstance(content.get("paths"), list)
     ):
         return None
@@ -60,7 +65,7 @@ def read_marker(folder: Path) -> dict | None:
 def replace_problem(target: Path, kind: Kind) -> str | None:
     """Why a new folder of ``kind`` may not take the place of ``target`` (None if it may):
     femcait replaces only an empty folder or one it marked as ``kind`` that holds only
-    what femcait wrote there. For a sweep, "replace" means "write into"."""
+    what femcait wrote there. For a sweep or a fit, "replace" means "write into"."""
     target = Path(target)
     try:
         if target.is_symlink():
@@ -82,7 +87,7 @@ def replace_problem(target: Path, kind: Kind) -> str | None:
             f"{target} is a femcait {marker['kind']} folder, not a {kind} folder; "
             "choose another --out"
         )
-    if kind == "sweep":
+    if kind in CONTAINERS:
         return None
     foreign = sorted(_paths(target) - set(marker["paths"]) - {MARKER})
     if foreign:
@@ -93,6 +98,22 @@ def replace_problem(target: Path, kind: Kind) -> str | None:
             "replaces only its own output: move them away or choose another --out"
         )
     return None
+
+
+def create_marked(out: Path, kind: Kind) -> None:
+    """Create OUT with its marker in one rename, unless a folder is there already (another
+    job-array task may be creating the same sweep folder at the same moment)."""
+    if out.exists() and any(out.iterdir()):
+        return
+    temporary = temporary_sibling(out, "partial")
+    temporary.mkdir(parents=True)
+    mark(temporary, kind)
+    try:
+        os.rename(temporary, out)  # replaces an empty folder; fails on a full one
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if not out.is_dir():
+            raise
 
 
 def _unmarked(target: Path, entries: list[str], kind: Kind) -> str:

@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from femcait.output.ownership import Kind, replace_problem
+from femcait.output.ownership import CONTAINERS, Kind, replace_problem
 
 TEMPORARY_SUFFIX_LENGTH = len(".partial-12345678") + 1
 """What femcait adds to a folder name for its temporary sibling (`output.atomic`)."""
@@ -52,9 +52,9 @@ def _problem(target: Path, kind: Kind) -> str | None:
     problem = replace_problem(absolute, kind)
     if problem is not None:
         return problem
-    # where femcait will create folders: a sweep writes into its folder, a run or an
+    # where femcait will create folders: a sweep or fit writes into its folder, a run or an
     # analysis next to it (a temporary sibling, renamed into place)
-    place = ancestor if ancestor != absolute or kind == "sweep" else absolute.parent
+    place = ancestor if ancestor != absolute or kind in CONTAINERS else absolute.parent
     if not os.access(place, os.W_OK | os.X_OK):
         reason = "read-only file system" if _read_only(place) else "no write permission"
         return f"{target}: cannot write in {place} ({reason}); choose another --out"

@@ -25,8 +25,7 @@ from mpi4py import MPI
 
 from femcait import __version__
 from femcait.errors import OutputError, StudyError
-from femcait.output.atomic import temporary_sibling
-from femcait.output.ownership import mark, replace_problem
+from femcait.output.ownership import create_marked, replace_problem
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import write_json
 from femcait.petsc_options import check_petsc_options
@@ -92,7 +91,7 @@ def _case_table(sweep: Sweep) -> list[dict]:
 def _prepare(out: Path, sweep: Sweep) -> None:
     """Create OUT as a marked sweep folder (or reuse an earlier sweep's there), check that
     every case folder in it may be replaced, and write sweep.json."""
-    _create_marked(out)
+    create_marked(out, "sweep")
     problems = [replace_problem(out, "sweep")]
     problems += [replace_problem(out / "cases" / case.name, "run") for case in sweep.cases]
     problems = [problem for problem in problems if problem is not None]
@@ -108,22 +107,6 @@ def _prepare(out: Path, sweep: Sweep) -> None:
         "cases": _case_table(sweep),
     }
     write_json(out / SWEEP_MARKER, description)  # atomically
-
-
-def _create_marked(out: Path) -> None:
-    """Create OUT with its marker in one rename, unless a folder is there already (another
-    job-array task may be creating the same sweep folder at the same moment)."""
-    if out.exists() and any(out.iterdir()):
-        return
-    temporary = temporary_sibling(out, "partial")
-    temporary.mkdir(parents=True)
-    mark(temporary, "sweep")
-    try:
-        os.rename(temporary, out)  # replaces an empty folder; fails on a full one
-    except OSError:
-        shutil.rmtree(temporary, ignore_errors=True)
-        if not out.is_dir():
-            raise
 
 
 def is_complete(out: Path, case: Case) -> bool:

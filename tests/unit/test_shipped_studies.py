@@ -10,7 +10,8 @@ from femcait.study import load_yaml, study_from_dict
 from femcait.sweep import expand_sweep
 from tests.conftest import ROOT
 
-STUDIES = sorted((ROOT / "studies").glob("*.yaml"))
+STUDIES = sorted(p for p in (ROOT / "studies").glob("*.yaml") if not p.name.startswith("fit_"))
+FITS = sorted((ROOT / "studies").glob("fit_*.yaml"))
 
 
 @pytest.mark.parametrize("path", STUDIES, ids=[p.name for p in STUDIES])
@@ -23,6 +24,15 @@ def test_shipped_study_is_valid(path: Path) -> None:
     if path.name == "li3b7o12_sweep.yaml":
         assert len(sweep.cases) >= 8
         assert set(sweep.parameters) == {"species.K.diffusion.D", "species.Li.diffusion.sed.fwhm"}
+
+
+@pytest.mark.parametrize("path", FITS, ids=[p.name for p in FITS])
+def test_shipped_fit_is_valid(path: Path) -> None:
+    """A shipped fit file, its studies, measured files and parameter paths all check out."""
+    from femcait.fit.job import prepare
+
+    fit, experiments = prepare(path)
+    assert [e.name for e in experiments] == [e.name for e in fit.experiments]
 
 
 def test_paper_studies_share_one_li_sed() -> None:

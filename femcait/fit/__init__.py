@@ -1,0 +1,1 @@
+"""Fitting simulated depth profiles to measured ones (`femcait fit`)."""

@@ -1,0 +1,331 @@
+"""The fit: free parameters, forward runs, residuals, least squares and the statistics.
+
+Every residual evaluation runs each experiment's study (with the parameters set) as a
+normal run into ``OUT/runs/<experiment>/<n>``, reads its profile at the end and maps it
+onto the measured depths through the depth resolution. `scipy.optimize.least_squares`
+(trust region reflective, bounds) minimises the sum of squared residuals; the
+uncertainties come from the Jacobian at the optimum, scaled by the residual variance.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mpi4py import MPI
+
+from femcait.errors import StudyError
+from femcait.fit.measurement import MeasuredProfile, convolved
+from femcait.fit.spec import FitFile, Parameter
+from femcait.runner import run_study
+from femcait.study import study_from_dict
+
+RESOLUTION_KEY = "resolution.sigma"
+"""The parameter path of the Gaussian depth resolution."""
+
+FAILED_RUN_RESIDUAL = 10.0
+"""Residual of every point of an experiment whose forward run failed (a fraction of 10
+n_bg, or 10 in ln): far worse than any run that completes, so the fit moves away."""
+
+DIFF_STEP = 1e-2
+"""Finite-difference step of the Jacobian in the scaled parameters (1 % of a linear
+parameter's range, a factor 10^0.01 = 1.023 of a log parameter): the forward runs' own
+error (adaptive steps, ~1e-4) would swamp a smaller one."""
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A parameter the fit varies, scaled for the optimiser: x = log10(value / initial)
+    for log parameters, (value - initial) / (max - min) otherwise."""
+
+    path: str
+    experiment: str | None
+    key: str
+    spec: Parameter
+    initial: float
+
+    def value(self, x: float) -> float:
+        if self.spec.log:
+            return self.initial * 10.0**x
+        return self.initial + x * (self.spec.max - self.spec.min)
+
+    def scaled(self, value: float) -> float:
+        if self.spec.log:
+            return math.log10(value / self.initial)
+        return (value - self.initial) / (self.spec.max - self.spec.min)
+
+    def value_stderr(self, value: float, x_stderr: float) -> float:
+        """Standard error of the value from that of x (linearised)."""
+        if self.spec.log:
+            return value * math.log(10.0) * x_stderr
+        return x_stderr * (self.spec.max - self.spec.min)
+
+
+@dataclass
+class ExperimentData:
+    """An experiment ready to fit: its study (as written) and measured profile."""
+
+    name: str
+    study: dict[str, Any]
+    study_dir: Path
+    source: str
+    measured: MeasuredProfile
+
+
+@dataclass
+class ForwardLog:
+    """What the forward runs did: count, failures and the best residual so far."""
+
+    runs: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def free_parameters(
+    fit: FitFile, experiments: list[ExperimentData], source: str = "fit"
+) -> list[FreeParameter]:
+    """The free parameters with their initial values; `StudyError` (naming ``source``, the
+    fit file) for a path that no experiment's study has, or that is not a number."""
+    names = {e.name: e for e in experiments}
+    result = []
+    for path, spec in fit.parameters.items():
+        where = f"{source}: parameters.{path}"
+        experiment, _, key = path.rpartition(":")
+        if experiment and experiment not in names:
+            raise StudyError(f"{where}: no experiment named {experiment!r} ({', '.join(names)})")
+        if key == RESOLUTION_KEY:
+            if experiment:
+                raise StudyError(f"{where}: the resolution is shared; write {RESOLUTION_KEY}")
+            initial = spec.initial if spec.initial is not None else fit.resolution.sigma
+        else:
+            chosen = [names[experiment]] if experiment else experiments
+            values = [_study_value(e, key, where) for e in chosen]
+            initial = spec.initial if spec.initial is not None else values[0]
+        if not spec.min <= initial <= spec.max:
+            raise StudyError(
+                f"{where}: the starting value {initial:g} lies outside [min, max] = "
+                f"[{spec.min:g}, {spec.max:g}]; give `initial` or widen the bounds"
+            )
+        if spec.log and initial <= 0:
+            raise StudyError(f"{where}: a log parameter needs a positive start, got {initial:g}")
+        result.append(FreeParameter(path, experiment or None, key, spec, initial))
+    return result
+
+
+def _study_value(experiment: ExperimentData, key: str, where: str) -> float:
+    """The SI value at ``key`` in the experiment's study (validated, resolved)."""
+    study = study_from_dict(experiment.study, experiment.source, experiment.study_dir)
+    node: Any = study.to_resolved_dict()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise StudyError(
+                f"{where}: the study of experiment {experiment.name!r} ({experiment.source})"
+                f" has no key {key!r}"
+            )
+        node = node[part]
+    if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node):
+        raise StudyError(
+            f"{where}: {key!r} in the study of experiment {experiment.name!r} is "
+            f"{node!r}, not a number"
+        )
+    return float(node)
+
+
+def study_with(experiment: ExperimentData, parameters: list[FreeParameter], values) -> dict:
+    """The experiment's study dict with the parameter values set (SI numbers)."""
+    study = copy.deepcopy(experiment.study)
+    for parameter, value in zip(parameters, values, strict=True):
+        if parameter.key == RESOLUTION_KEY:
+            continue
+        if parameter.experiment not in (None, experiment.name):
+            continue
+        *parents, last = parameter.key.split(".")
+        node = study
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[last] = float(value)
+    return study
+
+
+class ForwardModel:
+    """Residuals of all experiments for parameter values, by forward runs."""
+
+    def __init__(
+        self,
+        fit: FitFile,
+        experiments: list[ExperimentData],
+        parameters: list[FreeParameter],
+        out: Path,
+        comm: MPI.Comm,
+        log: Callable[[str], None],
+    ) -> None:
+        self.fit = fit
+        self.experiments = experiments
+        self.parameters = parameters
+        self.out = out
+        self.comm = comm
+        self.log = log
+        self.record = ForwardLog()
+        self.last_model: dict[str, dict[str, np.ndarray]] = {}
+
+    def sigma(self, values) -> float:
+        """The depth resolution for these values."""
+        for parameter, value in zip(self.parameters, values, strict=True):
+            if parameter.key == RESOLUTION_KEY:
+                return float(value)
+        return self.fit.resolution.sigma
+
+    def residuals(self, values) -> np.ndarray:
+        """Residuals of every experiment, species and measured depth (one vector)."""
+        parts = []
+        for experiment in self.experiments:
+            model = self.model(experiment, values)
+            parts.append(self._residual(experiment.measured, model))
+        return np.concatenate(parts)
+
+    def model(self, experiment: ExperimentData, values) -> dict[str, np.ndarray] | None:
+        """The simulated fractions at the measured depths, or None if the run failed."""
+        self.record.runs += 1
+        folder = self.out / "runs" / experiment.name / f"{self.record.runs:04d}"
+        study_dict = study_with(experiment, self.parameters, values)
+        reason = None
+        try:
+            study = study_from_dict(study_dict, experiment.source, experiment.study_dir)
+            outcome = run_study(study, folder, self.comm, show_progress=False)
+            if not outcome.ok:
+                reason = outcome.summary["reason"]
+        except StudyError as error:
+            reason = str(error).splitlines()[0]
+        if reason is not None:
+            text = f"run {folder.name} of {experiment.name} failed: {reason}"
+            self.record.failures.append(text)
+            self.log(f"  {text}")
+            return None
+        profile = self.comm.bcast(_final_profile(folder) if self.comm.rank == 0 else None, root=0)
+        depth, fractions = profile
+        measured = experiment.measured
+        sigma = self.sigma(values)
+        model = {
+            name: convolved(depth, fractions[name], sigma, measured.depth_m)
+            for name in measured.fractions
+        }
+        self.last_model[experiment.name] = model
+        return model
+
+    def _residual(self, measured: MeasuredProfile, model) -> np.ndarray:
+        if model is None:
+            return np.full(measured.points, FAILED_RUN_RESIDUAL)
+        parts = []
+        for name, data in measured.fractions.items():
+            parts.append(point_residuals(model[name], data, measured.floor, self.fit.residual))
+        return np.concatenate(parts)
+
+
+def point_residuals(model: np.ndarray, data: np.ndarray, floor: float, kind: str) -> np.ndarray:
+    """Residuals per point; a measured value at or below the floor only says the true one
+    is not above it, so the model is penalised there only where it rises above the floor."""
+    censored = data <= floor
+    tiny = max(floor, 1e-12)
+    if kind == "log":
+        difference = np.log(np.maximum(model, tiny)) - np.log(np.maximum(data, tiny))
+        above = np.log(np.maximum(model, tiny)) - math.log(tiny)
+    else:
+        difference = model - data
+        above = model - floor
+    return np.where(censored, np.maximum(above, 0.0), difference)
+
+
+def _final_profile(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Depth (m) and fractions per species of a run folder's last output time."""
+    import csv
+
+    with open(folder / "profiles.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    last = max(float(r["time_s"]) for r in rows)
+    rows = [r for r in rows if float(r["time_s"]) == last]
+    depth = np.array([float(r["depth_m"]) for r in rows])
+    species = [c.removesuffix("_frac") for c in rows[0] if c.endswith("_frac")]
+    return depth, {s: np.array([float(r[f"{s}_frac"]) for r in rows]) for s in species}
+
+
+@dataclass
+class FitResult:
+    """The fitted values, their uncertainties and the fit's statistics."""
+
+    values: np.ndarray
+    stderr: np.ndarray
+    correlation: np.ndarray
+    chi2: float
+    points: int
+    dof: int
+    status: str
+    message: str
+    iterations: int
+    forward_runs: int
+    wall_s: float
+    failures: list[str]
+
+    @property
+    def reduced_chi2(self) -> float:
+        return self.chi2 / self.dof if self.dof > 0 else float("nan")
+
+
+def run_fit(model: ForwardModel) -> FitResult:
+    """Least squares over the scaled parameters; statistics at the optimum."""
+    from scipy.optimize import least_squares
+
+    start = time.perf_counter()
+    parameters = model.parameters
+    lower = np.array([p.scaled(p.spec.min) for p in parameters])
+    upper = np.array([p.scaled(p.spec.max) for p in parameters])
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        values = [p.value(xi) for p, xi in zip(parameters, x, strict=True)]
+        return model.residuals(values)
+
+    budget = model.fit.max_forward_runs
+    result = least_squares(
+        residuals,
+        np.zeros(len(parameters)),
+        bounds=(lower, upper),
+        method="trf",
+        diff_step=DIFF_STEP,
+        max_nfev=max(1, budget // (len(parameters) + 1)),
+        x_scale=1.0,
+    )
+    values = np.array([p.value(xi) for p, xi in zip(parameters, result.x, strict=True)])
+    model.residuals(values)  # leave the best fit's profiles in model.last_model
+    points = result.fun.size
+    dof = points - len(parameters)
+    chi2 = float(np.sum(result.fun**2))
+    variance = chi2 / dof if dof > 0 else float("nan")
+    jac = np.atleast_2d(result.jac)
+    covariance = np.linalg.pinv(jac.T @ jac) * variance
+    x_stderr = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = covariance / np.outer(x_stderr, x_stderr)
+    stderr = np.array(
+        [p.value_stderr(v, s) for p, v, s in zip(parameters, values, x_stderr, strict=True)]
+    )
+    status = "converged" if result.status > 0 else "stopped"
+    return FitResult(
+        values=values,
+        stderr=stderr,
+        correlation=correlation,
+        chi2=chi2,
+        points=points,
+        dof=dof,
+        status=status,
+        message=str(result.message),
+        iterations=int(result.nfev),
+        forward_runs=model.record.runs,
+        wall_s=time.perf_counter() - start,
+        failures=list(model.record.failures),
+    )

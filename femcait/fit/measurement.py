@@ -1,0 +1,79 @@
+"""Measured depth profiles, and the measurement model that maps a simulated profile onto
+them: a Gaussian depth resolution, evaluated at the measured depths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from femcait.errors import StudyError
+from femcait.fit.spec import Measured
+from femcait.study.csv_columns import read_columns
+
+
+@dataclass(frozen=True)
+class MeasuredProfile:
+    """Measured fractions of n_bg at depths (m), inside the fit window, per species."""
+
+    depth_m: np.ndarray
+    fractions: dict[str, np.ndarray]
+    floor: float
+
+    @property
+    def points(self) -> int:
+        """Number of data points (depths x species)."""
+        return self.depth_m.size * len(self.fractions)
+
+
+def read_measured(spec: Measured, base_dir: Path, where: str) -> MeasuredProfile:
+    """Read and check a measured profile; `StudyError` naming the file, row or key."""
+    path = base_dir / spec.file
+    if not path.is_file():
+        raise StudyError(f"{where}.file: {str(path)!r} does not exist")
+    columns = [spec.depth_column, *spec.species.values()]
+    try:
+        table = read_columns(path, columns)
+    except ValueError as error:
+        raise StudyError(f"{where}.file: {error}") from None
+    depth = np.asarray(table[spec.depth_column]) * spec.depth_unit
+    steps = np.diff(depth)
+    if np.any(steps <= 0):
+        row = int(np.argmax(steps <= 0)) + 3  # the header is line 1
+        raise StudyError(
+            f"{where}.file: {str(path)!r}: depth must increase from row to row; line {row} "
+            f"has {depth[row - 2]:g} m after {depth[row - 3]:g} m"
+        )
+    if depth[0] < 0:
+        raise StudyError(f"{where}.file: {str(path)!r}: negative depth {depth[0]:g} m")
+    keep = np.ones(depth.size, dtype=bool)
+    if spec.window is not None:
+        keep = (depth >= spec.window[0]) & (depth <= spec.window[1])
+    fractions = {name: np.asarray(table[column])[keep] for name, column in spec.species.items()}
+    above_floor = sum(int(np.sum(values > spec.floor)) for values in fractions.values())
+    if not keep.any() or above_floor == 0:
+        raise StudyError(
+            f"{where}: no measured point above the floor ({spec.floor:g}) inside the window"
+            f" {list(spec.window) if spec.window else ''}: nothing to fit"
+        )
+    for name, values in fractions.items():
+        if np.any(values < 0):
+            raise StudyError(f"{where}.species.{name}: negative fractions in {str(path)!r}")
+    return MeasuredProfile(depth[keep], fractions, spec.floor)
+
+
+def convolved(
+    depth_m: np.ndarray, values: np.ndarray, sigma_m: float, at_m: np.ndarray
+) -> np.ndarray:
+    """A profile seen through a Gaussian depth resolution of standard deviation ``sigma_m``,
+    at the depths ``at_m``: the weighted mean over the sample (depth >= 0), the weights
+    renormalised near the surface (the profile sampled every sigma / 50). Beyond the
+    simulated depths the last value holds."""
+    if sigma_m == 0:
+        return np.interp(at_m, depth_m, values)
+    step = sigma_m / 50
+    grid = np.arange(0.0, float(at_m.max()) + 6 * sigma_m + step, step)
+    fine = np.interp(grid, depth_m, values)
+    weights = np.exp(-0.5 * ((at_m[:, None] - grid[None, :]) / sigma_m) ** 2)
+    return (weights @ fine) / weights.sum(axis=1)

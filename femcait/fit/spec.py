@@ -1,0 +1,136 @@
+"""The fit file: experiments (a study and its measured profile), free parameters by key
+path, the depth resolution and the residual (SI units; values may carry units)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+
+from femcait.errors import StudyError
+from femcait.study.messages import describe, owner_model
+from femcait.study.section import Section
+from femcait.study.units import NonNegativeLength, Number, PositiveLength, invalid, si_magnitude
+
+
+def _si(value: Any) -> float:
+    if isinstance(value, bool):
+        raise invalid(f"got {value!r}, expected a number (with units or SI)")
+    try:
+        return si_magnitude(value)
+    except (TypeError, ValueError):
+        raise invalid(f"got {value!r}, expected a number (with units or SI)") from None
+
+
+SI = Annotated[float, BeforeValidator(_si)]
+"""A number in SI units, or a string with units converted to SI."""
+
+
+class Measured(Section):
+    """A measured depth profile: a CSV file with a header row."""
+
+    file: str
+    """CSV file, relative to the fit file."""
+    depth_column: str
+    """Column of the depth below the surface."""
+    depth_unit: PositiveLength = 1.0
+    """Length of one unit of the depth column, in m (e.g. '1 nm')."""
+    species: dict[str, str] = Field(min_length=1)
+    """Species name -> column of its fraction n / n_bg."""
+    floor: Annotated[Number, Field(ge=0)] = 0.0
+    """Detection floor (fraction of n_bg): a measured value at or below it says only that
+    the true value is not above it."""
+    window: tuple[NonNegativeLength, PositiveLength] | None = None
+    """Depth range used in the fit, in m (default: all rows)."""
+
+    @model_validator(mode="after")
+    def _check_window(self) -> Self:
+        if self.window is not None and self.window[0] >= self.window[1]:
+            start, end = self.window
+            raise invalid(f"got [{start:g}, {end:g}] m, the start must be < the end", "window")
+        return self
+
+
+class Experiment(Section):
+    """One experiment: a study file and its measured profile at the study's end time."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """Short name (letters, digits, _ and -)."""
+    study: str
+    """Study file, relative to the fit file."""
+    measured: Measured
+    """The measured profile."""
+
+
+class Parameter(Section):
+    """A free parameter, at a study key path (all experiments whose study has it, or one:
+    'NAME:path'), or `resolution.sigma`."""
+
+    min: SI
+    """Lower bound (SI, or with units)."""
+    max: SI
+    """Upper bound."""
+    log: bool = False
+    """Fit the logarithm (for quantities spanning decades, e.g. D)."""
+    initial: SI | None = None
+    """Starting value (default: the study's value, or the resolution's)."""
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Self:
+        if not self.min < self.max:
+            raise invalid(f"got {self.min:g}, must be < max ({self.max:g})", "min")
+        if self.log and self.min <= 0:
+            raise invalid(f"got {self.min:g}, a log parameter needs min > 0", "min")
+        if self.initial is not None and not self.min <= self.initial <= self.max:
+            raise invalid(
+                f"got {self.initial:g}, must lie in [{self.min:g}, {self.max:g}]", "initial"
+            )
+        return self
+
+
+class Resolution(Section):
+    """Depth resolution of the measurement: the simulated profile is convolved with a
+    Gaussian of this standard deviation before it is compared."""
+
+    sigma: NonNegativeLength = 0.0
+    """Standard deviation in m (0: no convolution)."""
+
+
+class FitFile(Section):
+    """A fit of simulated to measured depth profiles."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,100}$")
+    """Name of the fit (default output folder results/<name>)."""
+    experiments: list[Experiment] = Field(min_length=1)
+    """The experiments fitted together."""
+    parameters: dict[str, Parameter] = Field(min_length=1)
+    """Free parameters by key path."""
+    resolution: Resolution = Resolution()
+    """Depth resolution (fixed unless `resolution.sigma` is a parameter)."""
+    residual: Literal["linear", "log"] = "linear"
+    """Residual per point: model - measured (fractions), or the difference of their
+    natural logarithms (both taken at least at the floor)."""
+    max_forward_runs: int = Field(default=200, ge=1)
+    """Most forward runs per experiment before the fit stops."""
+
+    @model_validator(mode="after")
+    def _check_names(self) -> Self:
+        names = [e.name for e in self.experiments]
+        if len(set(names)) != len(names):
+            raise invalid(f"names must differ, got {names}", "experiments")
+        return self
+
+
+def fit_from_dict(data: Any, source: str) -> FitFile:
+    """Validate a fit file's content; `StudyError` naming the key and value."""
+    if not isinstance(data, dict):
+        raise StudyError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    try:
+        return FitFile.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            path = list(error["loc"])
+            path, message = describe(error, data, path, owner_model(FitFile, path))
+            lines.append(f"{source}: {'.'.join(map(str, path))}: {message}")
+        raise StudyError("\n".join(lines)) from None

@@ -1,0 +1,128 @@
+"""The parts of `femcait fit` that need no forward run: the fit file, measured files, the
+depth resolution and the residuals (femcait.fit)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from femcait.errors import StudyError
+from femcait.fit.fitting import FreeParameter, point_residuals
+from femcait.fit.measurement import convolved, read_measured
+from femcait.fit.spec import Measured, Parameter, fit_from_dict
+
+
+def fit_dict(**changes) -> dict:
+    data = {
+        "name": "f",
+        "experiments": [
+            {
+                "name": "k",
+                "study": "s.yaml",
+                "measured": {
+                    "file": "m.csv",
+                    "depth_column": "depth_nm",
+                    "depth_unit": "1 nm",
+                    "species": {"K": "K_frac"},
+                },
+            }
+        ],
+        "parameters": {"species.K.diffusion.D": {"min": "1e-22 m^2/s", "max": 1e-19, "log": True}},
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_fit_file_reads_units_into_si():
+    fit = fit_from_dict(fit_dict(resolution={"sigma": "2 nm"}), "f.yaml")
+    assert fit.parameters["species.K.diffusion.D"].min == pytest.approx(1e-22)
+    assert fit.resolution.sigma == pytest.approx(2e-9)
+    assert fit.experiments[0].measured.depth_unit == pytest.approx(1e-9)
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"parameters": {"a.b": {"min": 2, "max": 1}}}, "parameters.a.b.min: got 2, must be < max"),
+        ({"parameters": {"a.b": {"min": 0, "max": 1, "log": True}}}, "a log parameter needs"),
+        ({"parameters": {"a.b": {"min": 0, "max": 1, "initial": 3}}}, "parameters.a.b.initial"),
+        ({"parameters": {"a.b": {"min": "x", "max": 1}}}, "parameters.a.b.min: got 'x'"),
+        ({"parameters": {}}, "parameters: got 0 entries"),
+        ({"residual": "cubic"}, "residual: got 'cubic'"),
+        ({"colour": 1}, "unknown key 'colour'"),
+    ],
+)
+def test_bad_fit_files_name_the_key(changes, named):
+    with pytest.raises(StudyError) as error:
+        fit_from_dict(fit_dict(**changes), "f.yaml")
+    assert named in str(error.value)
+    assert str(error.value).startswith("f.yaml: ")
+
+
+def measured_spec(**changes) -> Measured:
+    data = {"file": "m.csv", "depth_column": "depth_nm", "depth_unit": 1e-9, "species": {"K": "K"}}
+    data.update(changes)
+    return Measured.model_validate(data)
+
+
+def test_a_measured_file_is_read_in_its_window(tmp_path):
+    (tmp_path / "m.csv").write_text("depth_nm,K\n1,0.9\n2,0.5\n3,0.1\n4,0.0\n")
+    profile = read_measured(measured_spec(window=(1.5e-9, 3.5e-9)), tmp_path, "where")
+    assert profile.depth_m == pytest.approx([2e-9, 3e-9])
+    assert profile.fractions["K"] == pytest.approx([0.5, 0.1])
+    assert profile.points == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "spec", "named"),
+    [
+        (None, {}, "does not exist"),
+        ("depth_nm,K\n1,0.9\n1,0.5\n", {}, "depth must increase from row to row; line 3"),
+        ("depth_nm,K\n1,0.9\n2,x\n", {}, "line 3"),
+        ("depth,K\n1,0.9\n", {}, "no column 'depth_nm'"),
+        ("depth_nm,K\n1,0.001\n2,0.0005\n", {"floor": 0.001}, "no measured point above"),
+        ("depth_nm,K\n1,0.9\n2,0.5\n", {"window": (5e-9, 6e-9)}, "no measured point above"),
+        ("depth_nm,K\n1,0.9\n2,-0.5\n", {}, "negative fractions"),
+    ],
+)
+def test_bad_measured_files_are_named(tmp_path, content, spec, named):
+    if content is not None:
+        (tmp_path / "m.csv").write_text(content)
+    with pytest.raises(StudyError) as error:
+        read_measured(measured_spec(**spec), tmp_path, "f.yaml: experiments.0.measured")
+    assert named in str(error.value)
+    assert "f.yaml: experiments.0.measured" in str(error.value)
+
+
+def test_the_resolution_keeps_a_flat_profile_and_smears_a_step_like_erf():
+    depth = np.linspace(0.0, 100e-9, 2001)
+    at = np.linspace(1e-9, 60e-9, 60)
+    assert convolved(depth, np.full_like(depth, 0.7), 3e-9, at) == pytest.approx(0.7, rel=1e-12)
+    step = np.where(depth < 30e-9, 1.0, 0.0)
+    sigma = 3e-9
+    seen = convolved(depth, step, sigma, at)
+    far = at > 4 * sigma  # away from the surface, where the window is cut
+    expected = 0.5 * np.array([math.erfc((a - 30e-9) / (sigma * math.sqrt(2))) for a in at])
+    # a discontinuity sampled every sigma / 50 is off by up to 0.4 / 50 = 0.008 / 2
+    assert seen[far] == pytest.approx(expected[far], abs=5e-3)
+    assert convolved(depth, step, 0.0, at) == pytest.approx(np.interp(at, depth, step))
+
+
+def test_points_at_the_floor_count_only_where_the_model_rises_above_it():
+    data = np.array([0.5, 1e-3, 1e-3])
+    model = np.array([0.4, 5e-4, 3e-3])
+    linear = point_residuals(model, data, 1e-3, "linear")
+    assert linear == pytest.approx([-0.1, 0.0, 2e-3])
+    log = point_residuals(model, data, 1e-3, "log")
+    assert log == pytest.approx([math.log(0.4 / 0.5), 0.0, math.log(3.0)])
+
+
+@pytest.mark.parametrize("log", [True, False])
+def test_parameters_scale_and_unscale(log):
+    spec = Parameter(min=1e-22, max=1e-19, log=log)
+    p = FreeParameter("species.K.diffusion.D", None, "species.K.diffusion.D", spec, 1e-21)
+    for value in (1e-22, 1e-21, 3e-20):
+        assert p.value(p.scaled(value)) == pytest.approx(value, rel=1e-12)
+    assert p.scaled(1e-21) == 0.0
