@@ -265,7 +265,8 @@ def fit_command(args: argparse.Namespace) -> int:
         log(f"  {path} = {value:.5g} +- {stderr:.2g}")
     log(
         f"{fit.name}: {result.status} ({result.message}); reduced chi2 "
-        f"{result.reduced_chi2:.3g}, {result.forward_runs} forward runs, "
+        f"{result.reduced_chi2:.3g}, {result.forward_runs} forward runs "
+        f"({result.reused_runs} more found done), "
         f"{result.wall_s:.1f} s\n  output: {Path(out).absolute()}"
     )
     return 0 if result.status == "converged" else 1

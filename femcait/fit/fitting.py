@@ -2,7 +2,10 @@
 
 Every residual evaluation runs each experiment's study (with the parameters set) as a
 normal run into ``OUT/runs/<experiment>/<n>``, reads its profile at the end and maps it
-onto the measured depths through the depth resolution. `scipy.optimize.least_squares`
+onto the measured depths through the depth resolution. A completed run is found again by
+the fingerprint of its study (``fit_run.json``): the optimiser is deterministic, so a fit
+that was stopped and is started again replays the runs it has and resumes where it
+stopped. `scipy.optimize.least_squares`
 (trust region reflective, bounds) minimises the sum of squared residuals; the
 uncertainties come from the Jacobian at the optimum, scaled by the residual variance.
 """
@@ -10,6 +13,7 @@ uncertainties come from the Jacobian at the optimum, scaled by the residual vari
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from collections.abc import Callable
@@ -25,6 +29,7 @@ from femcait.fit.measurement import MeasuredProfile, convolved
 from femcait.fit.spec import FitFile, Parameter
 from femcait.runner import run_study
 from femcait.study import study_from_dict
+from femcait.sweep.runner import fingerprint
 
 RESOLUTION_KEY = "resolution.sigma"
 """The parameter path of the Gaussian depth resolution."""
@@ -80,10 +85,29 @@ class ExperimentData:
 
 @dataclass
 class ForwardLog:
-    """What the forward runs did: count, failures and the best residual so far."""
+    """What the forward runs did: runs started, runs reused from earlier, failures."""
 
     runs: int = 0
+    reused: int = 0
     failures: list[str] = field(default_factory=list)
+
+
+RUN_RECORD = "fit_run.json"
+"""The file in a forward run's folder with the fingerprint of its study."""
+
+
+def completed_runs(folder: Path) -> dict[str, Path]:
+    """The completed forward runs in ``folder`` (one experiment's runs) by fingerprint."""
+    found: dict[str, Path] = {}
+    for record in sorted(folder.glob(f"*/{RUN_RECORD}")):
+        try:
+            content = json.loads(record.read_text())
+            summary = json.loads((record.parent / "summary.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if summary.get("status") == "completed" and isinstance(content, dict):
+            found[str(content.get("fingerprint"))] = record.parent
+    return found
 
 
 def free_parameters(
@@ -174,6 +198,18 @@ class ForwardModel:
         self.log = log
         self.record = ForwardLog()
         self.last_model: dict[str, dict[str, np.ndarray]] = {}
+        self._done = {
+            e.name: comm.bcast(
+                completed_runs(out / "runs" / e.name) if comm.rank == 0 else None, root=0
+            )
+            for e in experiments
+        }
+        self._numbers = {
+            e.name: comm.bcast(
+                len(list((out / "runs" / e.name).glob("*"))) if comm.rank == 0 else None, root=0
+            )
+            for e in experiments
+        }
 
     def sigma(self, values) -> float:
         """The depth resolution for these values."""
@@ -192,17 +228,34 @@ class ForwardModel:
 
     def model(self, experiment: ExperimentData, values) -> dict[str, np.ndarray] | None:
         """The simulated fractions at the measured depths, or None if the run failed."""
-        self.record.runs += 1
-        folder = self.out / "runs" / experiment.name / f"{self.record.runs:04d}"
         study_dict = study_with(experiment, self.parameters, values)
+        key = fingerprint(study_dict)
+        folder = self._done[experiment.name].get(key)
         reason = None
-        try:
-            study = study_from_dict(study_dict, experiment.source, experiment.study_dir)
-            outcome = run_study(study, folder, self.comm, show_progress=False)
-            if not outcome.ok:
-                reason = outcome.summary["reason"]
-        except StudyError as error:
-            reason = str(error).splitlines()[0]
+        if folder is not None:
+            self.record.reused += 1
+        else:
+            self.record.runs += 1
+            self._numbers[experiment.name] += 1
+            number = self._numbers[experiment.name]
+            folder = self.out / "runs" / experiment.name / f"{number:04d}"
+            try:
+                study = study_from_dict(study_dict, experiment.source, experiment.study_dir)
+                outcome = run_study(
+                    study,
+                    folder,
+                    self.comm,
+                    show_progress=False,
+                    extra_json={
+                        RUN_RECORD: {"fingerprint": key, "values": [float(v) for v in values]}
+                    },
+                )
+                if outcome.ok:
+                    self._done[experiment.name][key] = folder
+                else:
+                    reason = outcome.summary["reason"]
+            except StudyError as error:
+                reason = str(error).splitlines()[0]
         if reason is not None:
             text = f"run {folder.name} of {experiment.name} failed: {reason}"
             self.record.failures.append(text)
@@ -269,6 +322,7 @@ class FitResult:
     message: str
     iterations: int
     forward_runs: int
+    reused_runs: int
     wall_s: float
     failures: list[str]
 
@@ -326,6 +380,7 @@ def run_fit(model: ForwardModel) -> FitResult:
         message=str(result.message),
         iterations=int(result.nfev),
         forward_runs=model.record.runs,
+        reused_runs=model.record.reused,
         wall_s=time.perf_counter() - start,
         failures=list(model.record.failures),
     )

@@ -104,6 +104,7 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
         "resolution_sigma_m": model.sigma(result.values),
         "iterations": result.iterations,
         "forward_runs": result.forward_runs,
+        "reused_runs": result.reused_runs,
         "failed_runs": result.failures,
         "wall_s": result.wall_s,
         "note": (

@@ -78,12 +78,19 @@ def test_a_synthetic_profile_is_recovered_within_its_uncertainty(fit_folder, see
     assert 0 < fitted["stderr"] < 0.05 * TRUE_D
     assert abs(fitted["value"] - TRUE_D) < 3 * fitted["stderr"], fitted
     assert report["forward_runs"] == len(list((out / "runs" / "k").iterdir()))
+    assert report["reused_runs"] >= 1  # the optimum, evaluated again for the report
     assert (out / "runs" / "k" / "0001" / "summary.json").is_file()
     assert (out / "fit_k.png").stat().st_size > 0
     assert (out / "fit_points.csv").read_text().startswith("experiment,species,depth_m,")
     best = yaml.safe_load((out / "best_fit_k.yaml").read_text())
     study = study_from_dict(best, "best_fit_k.yaml", fit_folder)
     assert pytest.approx(fitted["value"]) == study.species["K"].diffusion.D
+    if seed == 1:  # started again, the fit finds every run done: how a stopped fit resumes
+        femcait("fit", fit_file(fit_folder, measured, D_PARAMETER), "--out", str(out))
+        again = json.loads((out / "fit.json").read_text())
+        assert again["forward_runs"] == 0
+        assert again["reused_runs"] == report["forward_runs"] + report["reused_runs"]
+        assert again["parameters"] == report["parameters"]
 
 
 @pytest.mark.parametrize(
