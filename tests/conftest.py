@@ -32,6 +32,11 @@ DERIVED_SUMMARY_KEYS = (
 """The derived quantities every summary.json must carry (issue 2)."""
 
 
+def shipped_study_files() -> list[Path]:
+    """The study files in studies/ (sweeps included; not the fit files, fit_*.yaml)."""
+    return sorted(p for p in (ROOT / "studies").glob("*.yaml") if not p.name.startswith("fit_"))
+
+
 def default_study_dict() -> dict:
     """The default study as a plain dict (edit a copy, then write it with `write_study`)."""
     return copy.deepcopy(yaml.safe_load(DEFAULT_STUDY.read_text()))

@@ -8,9 +8,9 @@ import pytest
 
 from femcait.study import load_yaml, study_from_dict
 from femcait.sweep import expand_sweep
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shipped_study_files
 
-STUDIES = sorted(p for p in (ROOT / "studies").glob("*.yaml") if not p.name.startswith("fit_"))
+STUDIES = shipped_study_files()
 FITS = sorted((ROOT / "studies").glob("fit_*.yaml"))
 
 

@@ -19,9 +19,10 @@ from femcait.docs.reference import (
 )
 from femcait.study.schema import Study
 from femcait.study.units import Length, Number, PositiveEnergy
+from tests.conftest import shipped_study_files
 
 ROOT = Path(__file__).parents[2]
-STUDY_FILES = sorted((ROOT / "studies").glob("*.yaml"))  # sweeps included
+STUDY_FILES = shipped_study_files()  # sweeps included
 
 
 def _reachable_models(model: type[BaseModel]) -> list[type[BaseModel]]:
