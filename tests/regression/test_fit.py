@@ -1,13 +1,15 @@
 """`femcait fit` end to end: a synthetic profile made by femcait from a known D(K+),
 through a 2 nm depth resolution and with noise, is fitted back from a start 2.6 times
 off; for two noise seeds the fit lands within 3 reported standard errors of the truth.
-Bad fit input stops before any forward run, naming the key."""
+A joint fit of two experiments recovers a shared and a per-experiment parameter. Bad fit
+input stops before any forward run, naming the key."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -115,3 +117,48 @@ def test_bad_parameters_stop_before_any_forward_run(fit_folder, parameters, name
     assert "fit_measured_bad.csv.yaml: parameters." in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_a_joint_fit_shares_one_parameter_and_fits_another_per_experiment(fit_folder):
+    """Two CAITs (5 V, and 2.5 V) share D(K+); the surface potential of the second is
+    fitted for it alone (`b:experiment.surface_potential`). Both come back within 3
+    standard errors, and both best-fit studies carry the one fitted D(K+)."""
+    low = default_study_dict()
+    low["name"] = "truth_low"
+    low["experiment"]["duration"] = "1800 s"
+    low["experiment"]["output_times"] = ["1800 s"]
+    low["experiment"]["surface_potential"] = "2.5 V"
+    write_study(low, fit_folder / "truth_low.yaml")
+    low["name"] = "start_low"
+    low["species"]["K"]["diffusion"]["D"] = "1e-21 m^2/s"
+    low["experiment"]["surface_potential"] = "3 V"
+    write_study(low, fit_folder / "start_low.yaml")
+    for truth, measured in (("truth.yaml", "joint_a.csv"), ("truth_low.yaml", "joint_b.csv")):
+        subprocess.run(
+            [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / truth),
+             str(fit_folder / measured), "--depth", "60e-9", "--points", "60",
+             "--noise", "0.01", "--seed", "3"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    data = yaml.safe_load(Path(fit_file(fit_folder, "joint_a.csv", D_PARAMETER)).read_text())
+    second = json.loads(json.dumps(data["experiments"][0]))
+    second.update(name="b", study="start_low.yaml")
+    second["measured"]["file"] = "joint_b.csv"
+    data["experiments"].append(second)
+    data["parameters"]["b:experiment.surface_potential"] = {"min": "1 V", "max": "5 V"}
+    path = fit_folder / "joint.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = fit_folder / "out_joint"
+    femcait("fit", str(path), "--out", str(out))
+    report = json.loads((out / "fit.json").read_text())
+    assert report["status"] == "converged"
+    shared = report["parameters"]["species.K.diffusion.D"]
+    potential = report["parameters"]["b:experiment.surface_potential"]
+    assert abs(shared["value"] - TRUE_D) < 3 * shared["stderr"], shared
+    assert abs(potential["value"] - 2.5) < 3 * potential["stderr"], potential
+    assert 0 < potential["stderr"] < 0.1
+    studies = [yaml.safe_load((out / f"best_fit_{n}.yaml").read_text()) for n in ("k", "b")]
+    assert [s["species"]["K"]["diffusion"]["D"] for s in studies] == [shared["value"]] * 2
+    assert studies[0]["experiment"]["surface_potential"] == "5 V"  # untouched in k
+    assert studies[1]["experiment"]["surface_potential"] == pytest.approx(potential["value"])
+    assert {p.name for p in (out / "runs").iterdir()} == {"k", "b"}
