@@ -27,6 +27,7 @@ from mpi4py import MPI
 from femcait.errors import StudyError
 from femcait.fit.measurement import MeasuredProfile, convolved
 from femcait.fit.spec import FitFile, Parameter
+from femcait.preflight import check_study
 from femcait.runner import run_study
 from femcait.study import study_from_dict
 from femcait.sweep.runner import fingerprint
@@ -241,6 +242,7 @@ class ForwardModel:
             folder = self.out / "runs" / experiment.name / f"{number:04d}"
             try:
                 study = study_from_dict(study_dict, experiment.source, experiment.study_dir)
+                check_study(study, experiment.source)  # scales and cost, as `femcait run`
                 outcome = run_study(
                     study,
                     folder,

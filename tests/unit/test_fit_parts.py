@@ -126,3 +126,27 @@ def test_parameters_scale_and_unscale(log):
     for value in (1e-22, 1e-21, 3e-20):
         assert p.value(p.scaled(value)) == pytest.approx(value, rel=1e-12)
     assert p.scaled(1e-21) == 0.0
+
+
+def test_a_forward_run_that_cannot_run_is_a_large_residual_and_logged(tmp_path):
+    """A parameter value that makes the study unrunnable (a 1 pm thick glass: the
+    preflight refuses it, as `femcait run` would) stops no fit: the experiment's points
+    get the failed-run residual and the reason is logged."""
+    from mpi4py import MPI
+
+    from femcait.fit.fitting import FAILED_RUN_RESIDUAL, ExperimentData, ForwardModel
+    from femcait.fit.measurement import MeasuredProfile
+    from tests.conftest import default_study_dict
+
+    measured = MeasuredProfile(np.array([1e-9, 2e-9]), {"K": np.array([0.9, 0.5])}, 0.0)
+    experiment = ExperimentData("k", default_study_dict(), tmp_path, "s.yaml", measured)
+    spec = Parameter(min=1e-12, max=1e-3)
+    thickness = FreeParameter("glass.thickness", None, "glass.thickness", spec, 1e-4)
+    fit = fit_from_dict(fit_dict(), "f.yaml")
+    lines: list[str] = []
+    model = ForwardModel(fit, [experiment], [thickness], tmp_path, MPI.COMM_SELF, lines.append)
+    residuals = model.residuals([1e-12])
+    assert residuals == pytest.approx([FAILED_RUN_RESIDUAL] * 2)
+    assert model.record.failures == [lines[0].strip()]
+    assert "run 0001 of k failed: s.yaml: limits.max_front_fraction" in lines[0]
+    assert not (tmp_path / "runs").exists()  # nothing was run
