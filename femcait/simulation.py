@@ -113,7 +113,7 @@ class Simulation:
             petsc_options=study.solver.petsc_options,
             max_newton_iterations=study.solver.max_newton_iterations,
         )
-        space = self.problem.V.sub(0).collapse()[0]
+        space = self.problem.node_space
         self.background = self.materials.nodal_background(space)
         if not self.materials.single:  # the native density held at the back is the region's
             self._native_back = fem.Function(space)

@@ -70,7 +70,7 @@ class Monitor:
         self.roles = roles
         self.request = request
         self.comm = problem.comm
-        self.space = problem.V.sub(0).collapse()[0]
+        self.space = problem.node_space
         self._owned = self.space.dofmap.index_map.size_local
         self._background = background
         coordinates = self.space.tabulate_dof_coordinates()

@@ -127,6 +127,8 @@ class TransportProblem:
         self._options = default_petsc_options(self.domain.dim, self.comm.size)
         self._options["snes_max_it"] = max_newton_iterations
         self._options.update(petsc_options or {})
+        # the P1 space of one field: the node order of every field's nodal arrays
+        self.node_space, _ = self.V.sub(0).collapse()
         self._field_dofs = [self._parent_dofs(i) for i in range(self.n_species + 1)]
         owned = self.V.dofmap.index_map.size_local
         self._u_dofs = np.concatenate(self._field_dofs[: self.n_species])
@@ -134,7 +136,7 @@ class TransportProblem:
         self._owned_field_dofs = [dofs[dofs < owned] for dofs in self._field_dofs]
         self._neighbours = self._node_graph()
         self.set_boundaries(boundaries_factory)
-        space, _ = self.V.sub(0).collapse()
+        space = self.node_space
         self._box_volumes = CellGeometry(self.domain).box_sums(space)[
             : space.dofmap.index_map.size_local
         ]
@@ -212,7 +214,7 @@ class TransportProblem:
     def _node_graph(self) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (node, neighbour) of local nodes that share a cell, each pair once, in
         collapsed-space numbering (the P1 node graph)."""
-        space, _ = self.V.sub(0).collapse()
+        space = self.node_space
         cells = space.dofmap.list
         size = space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts
         rows = np.repeat(cells, cells.shape[1], axis=1).ravel().astype(np.int64)
