@@ -29,19 +29,11 @@ def reference() -> tuple[dict, dict[str, np.ndarray]]:
     return summary, columns
 
 
-def final_profile(run_folder: Path) -> dict[str, np.ndarray]:
-    """The last output time's profile of a femcait run folder."""
-    with open(run_folder / "profiles.csv") as f:
-        rows = list(csv.DictReader(f))
-    last = max(float(r["time_s"]) for r in rows)
-    rows = [r for r in rows if float(r["time_s"]) == last]
-    return {key: np.array([float(r[key]) for r in rows]) for key in rows[0]}
-
-
 def errors(
-    front_depth_m: float, plateau_frac: float, profile: dict[str, np.ndarray]
+    front_depth_m: float, plateau_frac: float, profile: tuple[np.ndarray, dict[str, np.ndarray]]
 ) -> dict[str, float]:
-    """Relative front and plateau errors, and the largest fraction differences."""
+    """Relative front and plateau errors, and the fraction differences of ``profile``
+    (depth in m and fractions per species, as `read_final_profile` gives them)."""
     summary, ref = reference()
     depth = ref["depth_m"]
     result = {
@@ -50,7 +42,7 @@ def errors(
     }
     exchanged = np.trapezoid(ref["K_frac"], depth)
     for species in ("Li", "K"):
-        candidate = np.interp(depth, profile["depth_m"], profile[f"{species}_frac"])
+        candidate = np.interp(depth, profile[0], profile[1][species])
         difference = np.abs(candidate - ref[f"{species}_frac"])
         result[f"{species}_l1_rel"] = float(np.trapezoid(difference, depth) / exchanged)
         result[f"{species}_max_diff"] = float(np.max(difference))

@@ -22,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from accuracy import describe, errors, final_profile
+from accuracy import describe, errors
+
+from femcait.output.tables import read_final_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "studies" / "li3b7o12_k_cait.yaml"
@@ -50,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_once(Path(tmp) / "warm")
         results = [run_once(Path(tmp) / f"run{i}") for i in range(args.repeat)]
-        profile = final_profile(Path(tmp) / f"run{args.repeat - 1}")
+        profile = read_final_profile(Path(tmp) / f"run{args.repeat - 1}")
     walls = [w for w, _, _ in results]
     loops = [r[2]["solve_wall_s"] for r in results]
     peak = max(m for _, m, _ in results)

@@ -243,7 +243,7 @@ def fit_command(args: argparse.Namespace) -> int:
     """``femcait fit``: check everything, then fit the studies to the measured profiles."""
     from femcait.fit.job import prepare
 
-    fit, experiments = prepare(args.fit)  # StudyError before any forward run
+    fit, experiments, parameters = prepare(args.fit)  # StudyError before any forward run
     out = args.out or Path("results") / fit.name
     _check_target(out, "fit")
     _start_solver()
@@ -260,7 +260,7 @@ def fit_command(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     log(f"{args.fit}: {len(fit.parameters)} parameter(s), {len(experiments)} experiment(s)")
-    result = run_fit_job(fit, experiments, out, comm, log)
+    result = run_fit_job(fit, experiments, parameters, out, comm, log)
     for path, value, stderr in zip(fit.parameters, result.values, result.stderr, strict=True):
         log(f"  {path} = {value:.5g} +- {stderr:.2g}")
     log(

@@ -27,9 +27,12 @@ from mpi4py import MPI
 from femcait.errors import StudyError
 from femcait.fit.measurement import MeasuredProfile, convolved
 from femcait.fit.spec import FitFile, Parameter
+from femcait.output.tables import read_final_profile
 from femcait.preflight import check_study
 from femcait.runner import run_study
 from femcait.study import study_from_dict
+from femcait.study.messages import MISSING, lookup
+from femcait.sweep.expansion import set_key
 from femcait.sweep.runner import fingerprint
 
 RESOLUTION_KEY = "resolution.sigma"
@@ -75,13 +78,15 @@ class FreeParameter:
 
 @dataclass
 class ExperimentData:
-    """An experiment ready to fit: its study (as written) and measured profile."""
+    """An experiment ready to fit: its study (as written, and resolved: SI, defaults
+    filled in) and measured profile."""
 
     name: str
     study: dict[str, Any]
     study_dir: Path
     source: str
     measured: MeasuredProfile
+    resolved: dict[str, Any]
 
 
 @dataclass
@@ -97,8 +102,9 @@ RUN_RECORD = "fit_run.json"
 """The file in a forward run's folder with the fingerprint of its study."""
 
 
-def completed_runs(folder: Path) -> dict[str, Path]:
-    """The completed forward runs in ``folder`` (one experiment's runs) by fingerprint."""
+def _earlier_runs(folder: Path) -> tuple[dict[str, Path], int]:
+    """The completed forward runs in ``folder`` (one experiment's runs) by fingerprint,
+    and how many run folders it holds (the next run's number follows them)."""
     found: dict[str, Path] = {}
     for record in sorted(folder.glob(f"*/{RUN_RECORD}")):
         try:
@@ -108,7 +114,7 @@ def completed_runs(folder: Path) -> dict[str, Path]:
             continue
         if summary.get("status") == "completed" and isinstance(content, dict):
             found[str(content.get("fingerprint"))] = record.parent
-    return found
+    return found, len(list(folder.glob("*")))
 
 
 def free_parameters(
@@ -143,39 +149,27 @@ def free_parameters(
 
 
 def _study_value(experiment: ExperimentData, key: str, where: str) -> float:
-    """The SI value at ``key`` in the experiment's study (validated, resolved)."""
-    study = study_from_dict(experiment.study, experiment.source, experiment.study_dir)
-    node: Any = study.to_resolved_dict()
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise StudyError(
-                f"{where}: the study of experiment {experiment.name!r} ({experiment.source})"
-                f" has no key {key!r}"
-            )
-        node = node[part]
-    if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node):
+    """The SI value at ``key`` in the experiment's resolved study."""
+    value = lookup(experiment.resolved, key.split("."))
+    if value is MISSING:
+        raise StudyError(
+            f"{where}: the study of experiment {experiment.name!r} ({experiment.source})"
+            f" has no key {key!r}"
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise StudyError(
             f"{where}: {key!r} in the study of experiment {experiment.name!r} is "
-            f"{node!r}, not a number"
+            f"{value!r}, not a number"
         )
-    return float(node)
+    return float(value)
 
 
 def study_with(experiment: ExperimentData, parameters: list[FreeParameter], values) -> dict:
     """The experiment's study dict with the parameter values set (SI numbers)."""
     study = copy.deepcopy(experiment.study)
     for parameter, value in zip(parameters, values, strict=True):
-        if parameter.key == RESOLUTION_KEY:
-            continue
-        if parameter.experiment not in (None, experiment.name):
-            continue
-        *parents, last = parameter.key.split(".")
-        node = study
-        for part in parents:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
-        node[last] = float(value)
+        if parameter.key != RESOLUTION_KEY and parameter.experiment in (None, experiment.name):
+            set_key(study, parameter.key, float(value))
     return study
 
 
@@ -199,18 +193,14 @@ class ForwardModel:
         self.log = log
         self.record = ForwardLog()
         self.last_model: dict[str, dict[str, np.ndarray]] = {}
-        self._done = {
-            e.name: comm.bcast(
-                completed_runs(out / "runs" / e.name) if comm.rank == 0 else None, root=0
-            )
-            for e in experiments
-        }
-        self._numbers = {
-            e.name: comm.bcast(
-                len(list((out / "runs" / e.name).glob("*"))) if comm.rank == 0 else None, root=0
-            )
-            for e in experiments
-        }
+        found = comm.bcast(
+            {e.name: _earlier_runs(out / "runs" / e.name) for e in experiments}
+            if comm.rank == 0
+            else None,
+            root=0,
+        )
+        self._done = {name: done for name, (done, _) in found.items()}
+        self._numbers = {name: count for name, (_, count) in found.items()}
 
     def sigma(self, values) -> float:
         """The depth resolution for these values."""
@@ -263,7 +253,9 @@ class ForwardModel:
             self.record.failures.append(text)
             self.log(f"  {text}")
             return None
-        profile = self.comm.bcast(_final_profile(folder) if self.comm.rank == 0 else None, root=0)
+        profile = self.comm.bcast(
+            read_final_profile(folder) if self.comm.rank == 0 else None, root=0
+        )
         depth, fractions = profile
         measured = experiment.measured
         sigma = self.sigma(values)
@@ -295,19 +287,6 @@ def point_residuals(model: np.ndarray, data: np.ndarray, floor: float, kind: str
         difference = model - data
         above = model - floor
     return np.where(censored, np.maximum(above, 0.0), difference)
-
-
-def _final_profile(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Depth (m) and fractions per species of a run folder's last output time."""
-    import csv
-
-    with open(folder / "profiles.csv") as stream:
-        rows = list(csv.DictReader(stream))
-    last = max(float(r["time_s"]) for r in rows)
-    rows = [r for r in rows if float(r["time_s"]) == last]
-    depth = np.array([float(r["depth_m"]) for r in rows])
-    species = [c.removesuffix("_frac") for c in rows[0] if c.endswith("_frac")]
-    return depth, {s: np.array([float(r[f"{s}_frac"]) for r in rows]) for s in species}
 
 
 @dataclass

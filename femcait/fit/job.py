@@ -22,6 +22,7 @@ from femcait.fit.fitting import (
     ExperimentData,
     FitResult,
     ForwardModel,
+    FreeParameter,
     free_parameters,
     point_residuals,
     run_fit,
@@ -35,26 +36,35 @@ from femcait.output.tables import CsvTable, write_json
 from femcait.study import load_yaml, study_from_dict
 
 
-def prepare(path: Path) -> tuple[FitFile, list[ExperimentData]]:
-    """The fit file and its experiments, all checked; `StudyError` otherwise."""
+def prepare(path: Path) -> tuple[FitFile, list[ExperimentData], list[FreeParameter]]:
+    """The fit file, its experiments and its free parameters, all checked; `StudyError`
+    otherwise."""
     fit = fit_from_dict(load_yaml(path), str(path))
     base = path.parent
     experiments = []
     for index, spec in enumerate(fit.experiments):
         study_path = base / spec.study
         data = load_yaml(study_path)
-        study_from_dict(data, str(study_path), study_path.parent)  # raises StudyError
+        study = study_from_dict(data, str(study_path), study_path.parent)  # StudyError
         measured = read_measured(spec.measured, base, f"{path}: experiments.{index}.measured")
         experiments.append(
-            ExperimentData(spec.name, data, study_path.parent, str(study_path), measured)
+            ExperimentData(
+                spec.name,
+                data,
+                study_path.parent,
+                str(study_path),
+                measured,
+                study.to_resolved_dict(),
+            )
         )
-    free_parameters(fit, experiments, str(path))  # every path exists and is a number
-    return fit, experiments
+    parameters = free_parameters(fit, experiments, str(path))  # paths exist, are numbers
+    return fit, experiments, parameters
 
 
 def run_fit_job(
     fit: FitFile,
     experiments: list[ExperimentData],
+    parameters: list[FreeParameter],
     out: Path,
     comm: MPI.Comm,
     log: Callable[[str], None],
@@ -67,7 +77,6 @@ def run_fit_job(
             raise OutputError(problem)
         create_marked(out, "fit")
     comm.barrier()
-    parameters = free_parameters(fit, experiments)
     model = ForwardModel(fit, experiments, parameters, out, comm, log)
     result = run_fit(model)
     if comm.rank == 0:
@@ -132,33 +141,14 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
                 point = dict(zip(point_columns, row, strict=True))
                 table.append({"experiment": experiment.name, "species": name, **point})
         if fitted:
-            _overlay(out / f"fit_{experiment.name}.png", experiment, fitted, fit.name)
+            from femcait.output.figures import plot_fit  # matplotlib: only for the report
+
+            plot_fit(
+                out / f"fit_{experiment.name}.png",
+                measured.depth_m,
+                measured.fractions,
+                fitted,
+                measured.floor,
+                f"{fit.name}: {experiment.name}",
+            )
     table.close()
-
-
-def _overlay(path: Path, experiment: ExperimentData, fitted, title: str) -> None:
-    """Measured points and the fitted profile, linear and log, with the residuals."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    measured = experiment.measured
-    depth_nm = measured.depth_m * 1e9
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
-    for ax, scale in zip(axes, ("linear", "log"), strict=True):
-        colours = ("tab:red", "tab:blue", "tab:green", "tab:purple")
-        for colour, (name, data) in zip(colours, measured.fractions.items(), strict=False):
-            ax.plot(depth_nm, data, ".", color=colour, alpha=0.5, label=f"{name}+ measured")
-            ax.plot(depth_nm, fitted[name], "-", color=colour, label=f"{name}+ fit")
-        ax.set_yscale(scale)
-        ax.set_xlabel("depth / nm")
-        ax.set_ylabel("n / n_bg")
-        if scale == "log" and measured.floor > 0:
-            ax.axhline(measured.floor, color="grey", lw=0.8, ls=":", label="floor")
-            ax.set_ylim(bottom=0.3 * measured.floor)
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"{title}: {experiment.name}")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

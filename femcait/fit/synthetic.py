@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from femcait.fit.fitting import _final_profile
 from femcait.fit.measurement import convolved
+from femcait.output.tables import read_final_profile
 
 
 def synthetic_profile(
@@ -39,7 +39,7 @@ def synthetic_profile(
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
         run_study(load_study(study_path), Path(tmp) / "run", MPI.COMM_SELF, show_progress=False)
-        depth, fractions = _final_profile(Path(tmp) / "run")
+        depth, fractions = read_final_profile(Path(tmp) / "run")
     columns = {"depth_nm": depths_m * 1e9}
     for name in species:
         values = convolved(depth, fractions[name], sigma_m, depths_m)

@@ -70,3 +70,32 @@ def plot_diffusion(
     ax.legend()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_fit(
+    path: Path,
+    depth_m: np.ndarray,
+    measured: dict[str, np.ndarray],
+    fitted: dict[str, np.ndarray],
+    floor: float,
+    title: str,
+) -> None:
+    """Measured points and the fitted profile of every species, linear and log."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
+    depth_nm = depth_m * 1e9
+    colours = ("tab:red", "tab:blue", "tab:green", "tab:purple")
+    for ax, scale in zip(axes, ("linear", "log"), strict=True):
+        for colour, (name, data) in zip(colours, measured.items(), strict=False):
+            ax.plot(depth_nm, data, ".", color=colour, alpha=0.5, label=f"{name}+ measured")
+            ax.plot(depth_nm, fitted[name], "-", color=colour, label=f"{name}+ fit")
+        ax.set_yscale(scale)
+        ax.set_xlabel("depth / nm")
+        ax.set_ylabel("n / n_bg")
+        if scale == "log" and floor > 0:
+            ax.axhline(floor, color="grey", lw=0.8, ls=":", label="floor")
+            ax.set_ylim(bottom=0.3 * floor)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -94,3 +94,15 @@ def crater_rows(crater: CraterProfile) -> Iterable[dict[str, float]]:
         row = {"time_s": crater.time_s, "depth_m": float(x)}
         row.update({f"{n}_frac": float(v[j]) for n, v in crater.fractions.items()})
         yield row
+
+
+def read_final_profile(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Depth (m) and the fraction of every species along the (first) profile of a run
+    folder's profiles.csv at its last output time."""
+    with open(folder / "profiles.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    last = max(float(r["time_s"]) for r in rows)
+    rows = [r for r in rows if float(r["time_s"]) == last]
+    depth = np.array([float(r["depth_m"]) for r in rows])
+    species = [c.removesuffix("_frac") for c in rows[0] if c.endswith("_frac")]
+    return depth, {s: np.array([float(r[f"{s}_frac"]) for r in rows]) for s in species}

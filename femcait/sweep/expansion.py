@@ -185,7 +185,7 @@ def expand_sweep(data: dict[str, Any], source: str = "<dict>") -> Sweep:
             problem = _blocker(study, path)
             if problem is not None:
                 raise StudyError(f"{source}: sweep.parameters.{path}: {problem} (case {name})")
-            _set(study, path, copy.deepcopy(value))
+            set_key(study, path, copy.deepcopy(value))
         cases.append(Case(name=name, overrides=overrides, study=study))
     return Sweep(
         cases=cases,
@@ -441,7 +441,7 @@ def _blocker(study: dict[str, Any], path: str) -> str | None:
     return None
 
 
-def _set(study: dict[str, Any], path: str, value: Any) -> None:
+def set_key(study: dict[str, Any], path: str, value: Any) -> None:
     """Set `value` at the dotted `path`, creating missing (or null) mappings on the way."""
     *parents, last = path.split(".")
     node = study

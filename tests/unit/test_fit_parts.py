@@ -139,7 +139,11 @@ def test_a_forward_run_that_cannot_run_is_a_large_residual_and_logged(tmp_path):
     from tests.conftest import default_study_dict
 
     measured = MeasuredProfile(np.array([1e-9, 2e-9]), {"K": np.array([0.9, 0.5])}, 0.0)
-    experiment = ExperimentData("k", default_study_dict(), tmp_path, "s.yaml", measured)
+    from femcait.study import study_from_dict
+
+    study = default_study_dict()
+    resolved = study_from_dict(study, "s.yaml").to_resolved_dict()
+    experiment = ExperimentData("k", study, tmp_path, "s.yaml", measured, resolved)
     spec = Parameter(min=1e-12, max=1e-3)
     thickness = FreeParameter("glass.thickness", None, "glass.thickness", spec, 1e-4)
     fit = fit_from_dict(fit_dict(), "f.yaml")

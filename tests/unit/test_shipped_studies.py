@@ -31,8 +31,9 @@ def test_shipped_fit_is_valid(path: Path) -> None:
     """A shipped fit file, its studies, measured files and parameter paths all check out."""
     from femcait.fit.job import prepare
 
-    fit, experiments = prepare(path)
+    fit, experiments, parameters = prepare(path)
     assert [e.name for e in experiments] == [e.name for e in fit.experiments]
+    assert [p.path for p in parameters] == list(fit.parameters)
 
 
 def test_paper_studies_share_one_li_sed() -> None:
