@@ -22,7 +22,7 @@ from femcait.output.tables import (
     write_json,
 )
 from femcait.progress import RunProgress
-from femcait.simulation import Simulation
+from femcait.simulation import IMMOBILE_UNDERSHOOT_WARNING, Simulation
 from femcait.study import Study
 
 FINE_ZONE_WARNING = 0.8
@@ -167,6 +167,15 @@ def _summary(simulation: Simulation, record, outputs, status, reason, columns) -
             "no limit to the ions per site) is outside its range there; seen where a "
             "grounded mask meets the exposed front at a high surface potential"
         )
+    undershoots = simulation.immobile_undershoots()
+    summary["immobile_undershoot"] = undershoots
+    for name, gap in undershoots.items():
+        if gap > IMMOBILE_UNDERSHOOT_WARNING:
+            summary["warnings"].append(
+                f"{name} fell {gap:.1%} below its immobile level at some node (it cannot move "
+                f"back from there): the time steps were too long for the drain; use "
+                f"time.scheme euler (what auto chooses) or a smaller time.tolerance"
+            )
     front = summary.get("front_depth_m")
     if front is not None and front == front and front > FINE_ZONE_WARNING * fine_depth_m:
         summary["warnings"].append(

@@ -46,6 +46,21 @@ DT_MIN_DIELECTRIC = 1e-6
 DT_MAX_DURATION = 0.05
 """Automatic maximum step: this fraction of the duration."""
 
+IMMOBILE_UNDERSHOOT_WARNING = 0.01
+"""A run warns if a species fell below its immobile level by more than this fraction of the
+level at some node (it cannot come back: D vanishes there)."""
+
+
+def resolved_scheme(study: Study) -> str:
+    """The study's time scheme, ``auto`` resolved: backward Euler if a diffusion law (of any
+    region) has an immobile fraction, BDF2 otherwise."""
+    if study.time.scheme != "auto":
+        return study.time.scheme
+    laws = [*study.diffusion_laws.values()]
+    laws += [law for region in study.region_laws.values() for law in region.values()]
+    degenerate = any(getattr(law, "immobile_fraction", 0.0) > 0 for law in laws)
+    return "euler" if degenerate else "bdf2"
+
 
 @dataclass
 class RunStatistics:
@@ -119,11 +134,13 @@ class Simulation:
             self._native_back = fem.Function(space)
             self._native_back.x.array[:] = np.log(self.background / native_charge)
             self.problem.set_boundaries(self._boundaries)
+        self._immobile_levels = self.materials.immobile_levels(space)
         self.warnings = self._mesh_warnings()
         self.monitor = Monitor(
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
         self.time_settings = self._resolved_time_settings()
+        self.scheme = resolved_scheme(study)
         self.statistics = RunStatistics()
 
     # --- set-up ---------------------------------------------------------------------------
@@ -211,7 +228,7 @@ class Simulation:
             first_cell=self.mesh_settings["first_cell"] * length_m,
             fine_depth=self.mesh_settings["fine_depth"] * length_m,
         )
-        resolved["time"].update(self.time_settings)
+        resolved["time"].update(self.time_settings, scheme=self.scheme)
         return resolved
 
     @property
@@ -235,6 +252,22 @@ class Simulation:
         U = c.surface_potential or 0.0
         values.append(lambda x: U * (1.0 - domain.depth(x) / domain.thickness))
         self.problem.set_state(values)
+
+    def immobile_undershoots(self) -> dict[str, float]:
+        """Per species with an immobile fraction, how far its density lies below that level at
+        the worst node, as a fraction of the level, counting only nodes that started at or
+        above it: time steps too long for a node that drains fast carry it past the level
+        (BDF2 does), and it cannot come back."""
+        if self._immobile_levels is None:
+            return {}
+        owned = self.problem.node_space.dofmap.index_map.size_local
+        levels = self._immobile_levels[:, :owned]
+        gaps = np.zeros_like(levels)
+        np.divide(levels - self.problem.fractions(), levels, out=gaps, where=levels > 0)
+        gaps[self.problem.initial_fractions < levels] = 0.0
+        worst = self.comm.allreduce(gaps.max(axis=1, initial=0.0), op=MPI.MAX)
+        has_level = self.comm.allreduce(levels.max(axis=1, initial=0.0), op=MPI.MAX) > 0
+        return {name: float(worst[i]) for i, name in enumerate(self.names) if has_level[i]}
 
     # --- time loop ------------------------------------------------------------------------
     def run(
@@ -280,7 +313,7 @@ class Simulation:
             dt_max=settings["dt_max"],
             tolerance=ts.tolerance,
             max_growth=ts.max_growth,
-            second_order=ts.scheme == "bdf2",
+            second_order=self.scheme == "bdf2",
             time_unit_s=s.time_s,
         )
         p = self.problem

@@ -90,6 +90,30 @@ class Materials:
         ]
         return self._combine(values)
 
+    def immobile_levels(self, V) -> np.ndarray | None:
+        """Per species, the density (fraction of n_ref) below which its ions cannot move, at
+        the nodes of the P1 space V (local array; the box average over the regions around a
+        node); None if no law has an immobile fraction."""
+        fractions = [
+            [getattr(law, "immobile_fraction", 0.0) for law in m.laws] for m in self.materials
+        ]
+        if not any(f > 0 for row in fractions for f in row):
+            return None
+        size = V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts
+        if self._indicators is None:
+            m = self.materials[0]
+            return np.array([np.full(size, f * m.density) for f in fractions[0]])
+        cell = CellGeometry(self.domain)
+        volumes = cell.box_sums(V)
+        levels = []
+        for i in range(len(self.materials[0].laws)):
+            values = [row[i] * m.density for row, m in zip(fractions, self.materials, strict=True)]
+            if not any(values):
+                levels.append(np.zeros(size))
+                continue
+            levels.append(cell.box_sums(V, self._combine(values)) / volumes)
+        return np.array(levels)
+
     def nodal_background(self, V) -> np.ndarray:
         """Network charge at the nodes of the P1 space V (local array), the lumped average of
         the cells around each node (neutral with the lumped space charge)."""

@@ -140,7 +140,7 @@ class TransportProblem:
         self._box_volumes = CellGeometry(self.domain).box_sums(space)[
             : space.dofmap.index_map.size_local
         ]
-        self._initial_fractions = self.fractions()
+        self.initial_fractions = self.fractions()
         unknowns = ufl.split(self.w)
         boundary = BoundaryMeasure(self.domain)
         front = boundary.ds(Boundary.FRONT)
@@ -249,7 +249,7 @@ class TransportProblem:
             bc.set(self.w.x.array)
         self.w_old.x.array[:] = self.w.x.array
         self.w_older.x.array[:] = self.w.x.array
-        self._initial_fractions = self.fractions()
+        self.initial_fractions = self.fractions()
 
     def try_step(
         self, dt: float, dt_previous: float | None, guess: np.ndarray | None
@@ -314,7 +314,7 @@ class TransportProblem:
     def inventory_changes(self) -> np.ndarray:
         """Change of the inventories since `set_state`, summed node by node (no cancellation
         of the large native inventory)."""
-        return self._box_sum(self.fractions() - self._initial_fractions)
+        return self._box_sum(self.fractions() - self.initial_fractions)
 
     def _box_sum(self, nodal: np.ndarray) -> np.ndarray:
         """Sum over all nodes of box volume times ``nodal`` (owned values, one row each)."""

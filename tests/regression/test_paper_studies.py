@@ -4,6 +4,7 @@ emerges from a two-component SED without one, and the sequential double CAIT."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,19 @@ def test_fig1_plateau(ion: str, tmp_path: Path) -> None:
     assert s["plateau_frac"] == pytest.approx(PLATEAUS[ion], abs=0.015)
     assert np.ptp(li[behind]) < 0.02  # flat
     assert s["conservation_error"] < 1e-6
+    assert s["immobile_undershoot"]["Li"] < 1e-6
+    assert json.loads((out / "study.json").read_text())["time"]["scheme"] == "euler"  # auto
+
+
+def test_bdf2_past_the_immobile_level_is_reported(tmp_path: Path) -> None:
+    """BDF2 carries draining Li+ below its immobile level (where it stays): the run says so."""
+    data = _study("paper_fig1_k")
+    data["time"] = {"scheme": "bdf2"}
+    s = summary(run_study(data, tmp_path))
+    print(f"BDF2: plateau {s['plateau_frac']}, undershoot {s['immobile_undershoot']}")
+    assert s["plateau_frac"] < 0.145
+    assert s["immobile_undershoot"]["Li"] > 0.01
+    assert any("below its immobile level" in warning for warning in s["warnings"])
 
 
 def _last_profile(out: Path, species: str) -> tuple[np.ndarray, np.ndarray]:

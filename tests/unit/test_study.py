@@ -78,7 +78,7 @@ def test_defaults_of_optional_sections() -> None:
     assert study.mesh.first_cell is None
     assert study.mesh.growth == 1.08
     assert study.mesh.fine_growth == 1.005
-    assert study.time.scheme == "bdf2"
+    assert study.time.scheme == "auto"
     assert study.time.tolerance == 3e-3
     assert study.time.max_growth == 2.0
     assert study.solver.petsc_options == {}

@@ -176,7 +176,7 @@ def test_markdown_paths_types_defaults_and_bounds() -> None:
     assert "length (e.g. `100 um`) | required | > 0 |" in rows["`glass.thickness`"]
     assert "| `300.0` |" in rows["`glass.temperature`"]
     assert "diffusion coefficient" in rows["`species.<name>.diffusion.D_bulk`"]
-    assert "`bdf2`, `euler`" in rows["`time.scheme`"]
+    assert "`auto`, `bdf2`, `euler`" in rows["`time.scheme`"]
     assert "> 1; <= 2" in rows["`mesh.growth`"]
     assert "at least 2 entries" in rows["`species`"]
     assert "`law`: `sed`, `constant`" in rows["`species.<name>.diffusion`"]

@@ -176,3 +176,25 @@ def test_the_serial_newton_jacobian_is_dolfinx_assembly(kind):
         difference.axpy(-1.0, expected)
         assert difference.norm() <= 1e-14 * expected.norm()
         assert expected.norm() > 0.0
+
+
+def test_immobile_levels_follow_the_regions() -> None:
+    """The nodal level below which a species cannot move: f_imm times the region's n_bg,
+    between the two at the nodes of a region boundary; none without an immobile fraction."""
+    d = domain("two_materials")
+    regions = Materials(d, [GLASS, SECOND])
+    V = fem.functionspace(d.mesh, ("Lagrange", 1))
+    levels = regions.immobile_levels(V)
+    depth = V.tabulate_dof_coordinates()[:, 1]
+    assert levels.shape == (2, len(depth))
+    assert np.allclose(levels[0][depth < 2.5], 0.1)  # the cells of the row from 2.67 to
+    assert np.allclose(levels[0][depth > 3.5], 0.08)  # 3.33 lie in either region
+    between = levels[0][(depth > 2.5) & (depth < 3.5)]
+    assert np.all((between > 0.08 - 1e-12) & (between < 0.1 + 1e-12)) and np.ptp(between) > 0
+    assert np.all(levels[1] == 0.0)  # the constant law has no immobile fraction
+    single = Materials(domain("interval"), [GLASS]).immobile_levels(
+        fem.functionspace(domain("interval").mesh, ("Lagrange", 1))
+    )
+    assert np.allclose(single[0], 0.1) and np.all(single[1] == 0.0)
+    mobile = Material("glass", 1, 1.0, 1.0, (ConstantDiffusion(1.0), ConstantDiffusion(0.01)))
+    assert Materials(d, [mobile]).immobile_levels(V) is None
