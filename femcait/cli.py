@@ -260,7 +260,15 @@ def fit_command(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     log(f"{args.fit}: {len(fit.parameters)} parameter(s), {len(experiments)} experiment(s)")
-    result = run_fit_job(fit, experiments, parameters, out, comm, log)
+    try:
+        result = run_fit_job(fit, experiments, parameters, out, comm, log)
+    except KeyboardInterrupt:
+        interruption.ignore()  # a second signal must not interrupt the message
+        _error(
+            f"femcait: interrupted; the completed forward runs stay in {Path(out).absolute()}"
+            "/runs, and the same command resumes from them (no fit report was written)"
+        )
+        return 130
     for path, value, stderr in zip(fit.parameters, result.values, result.stderr, strict=True):
         log(f"  {path} = {value:.5g} +- {stderr:.2g}")
     log(

@@ -7,8 +7,10 @@ input stops before any forward run, naming the key."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,34 @@ def test_a_synthetic_profile_is_recovered_within_its_uncertainty(fit_folder, see
         assert again["forward_runs"] == 0
         assert again["reused_runs"] == report["forward_runs"] + report["reused_runs"]
         assert again["parameters"] == report["parameters"]
+
+
+def test_an_interrupted_fit_keeps_its_runs_and_resumes(fit_folder):
+    measured = "measured_interrupted.csv"
+    subprocess.run(
+        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
+         str(fit_folder / measured), "--depth", "60e-9", "--points", "60", "--seed", "3"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    out = fit_folder / "out_interrupted"
+    command = [str(Path(sys.executable).parent / "femcait"), "fit"]
+    fit = fit_file(fit_folder, measured, D_PARAMETER)
+    process = subprocess.Popen(
+        [*command, fit, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 300
+    while not (out / "runs" / "k" / "0002" / "summary.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "the same command resumes" in stderr.decode()
+    assert not (out / "fit.json").exists()
+    kept = [run for run in (out / "runs" / "k").iterdir() if (run / "summary.json").is_file()]
+    assert len(kept) >= 2
+    femcait("fit", fit, "--out", str(out))
+    assert json.loads((out / "fit.json").read_text())["reused_runs"] >= len(kept)
 
 
 @pytest.mark.parametrize(
