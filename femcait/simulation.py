@@ -51,17 +51,6 @@ IMMOBILE_UNDERSHOOT_WARNING = 0.01
 level at some node (it cannot come back: D vanishes there)."""
 
 
-def resolved_scheme(study: Study) -> str:
-    """The study's time scheme, ``auto`` resolved: backward Euler if a diffusion law (of any
-    region) has an immobile fraction, BDF2 otherwise."""
-    if study.time.scheme != "auto":
-        return study.time.scheme
-    laws = [*study.diffusion_laws.values()]
-    laws += [law for region in study.region_laws.values() for law in region.values()]
-    degenerate = any(getattr(law, "immobile_fraction", 0.0) > 0 for law in laws)
-    return "euler" if degenerate else "bdf2"
-
-
 @dataclass
 class RunStatistics:
     """Counters of a finished run."""
@@ -140,7 +129,7 @@ class Simulation:
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
         self.time_settings = self._resolved_time_settings()
-        self.scheme = resolved_scheme(study)
+        self.scheme = self._resolved_scheme()
         self.statistics = RunStatistics()
 
     # --- set-up ---------------------------------------------------------------------------
@@ -219,6 +208,13 @@ class Simulation:
             "dt_min": ts.dt_min or DT_MIN_DIELECTRIC * dielectric_s,
             "dt_max": ts.dt_max or DT_MAX_DURATION * duration,
         }
+
+    def _resolved_scheme(self) -> str:
+        """The study's time scheme, ``auto`` resolved: backward Euler if a diffusion law of
+        the materials has an immobile fraction, BDF2 otherwise."""
+        if self.study.time.scheme != "auto":
+            return self.study.time.scheme
+        return "bdf2" if self._immobile_levels is None else "euler"
 
     def resolved_study(self) -> dict:
         """The study as run: all parameters in SI, automatic values filled in."""
