@@ -100,7 +100,7 @@ def _run_into(
         progress.update(record)
 
     def on_output(snapshot: Snapshot) -> None:
-        fields.write(snapshot.time_s)
+        fields.write(snapshot.time_s, simulation.problem)
         snapshots.append(snapshot)
         if last:
             r = last[0]
@@ -153,6 +153,8 @@ def _summary(simulation: Simulation, record, outputs, status, reason, columns) -
             "failed_solves": stats.failed_solves,
             "newton_iterations": stats.newton_iterations,
             "cells": simulation.cells,
+            "max_cells": stats.max_cells,
+            "mesh_adaptations": stats.adaptations,
             "dofs": int(simulation.problem.V.dofmap.index_map.size_global),
             "ranks": simulation.comm.size,
             "solve_wall_s": stats.wall_s,
@@ -208,7 +210,7 @@ def _figures(
     folder: Path, simulation: Simulation, snapshots: list[Snapshot], summary: dict
 ) -> None:
     # matplotlib takes ~0.3 s to import: not before the run has finished
-    from femcait.output.figures import plot_diffusion, plot_profiles
+    from femcait.output.figures import plot_diffusion, plot_mesh, plot_profiles
     from femcait.output.maps import plot_field_maps
 
     study = simulation.study
@@ -224,6 +226,9 @@ def _figures(
         summary.get("front_depth_m") or float("nan"),
         title,
     )
+    if simulation.adapter is not None:
+        front = summary.get("front_depth_m") or float("nan")
+        plot_mesh(folder / "mesh.png", axis_profiles, front, f"{study.name}: adapted mesh")
     laws = {term.name: term.diffusion for term in simulation.problem.species}
     plot_diffusion(folder / "diffusion.png", laws, simulation.scales.diffusivity_m2_s)
     maps = [snapshot.field_map for snapshot in snapshots if snapshot.field_map is not None]

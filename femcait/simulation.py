@@ -18,6 +18,9 @@ from dolfinx import fem
 from mpi4py import MPI
 
 from femcait import constants, interruption
+from femcait.adaptivity.dyadic import DyadicMesh, transfer
+from femcait.adaptivity.marking import IntervalAdapter
+from femcait.adaptivity.nodal import gathered_profiles, local_positions
 from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
 from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_boundaries
@@ -26,6 +29,8 @@ from femcait.discretisation.quality import mesh_quality
 from femcait.discretisation.residual import SpeciesTerms
 from femcait.errors import StudyError
 from femcait.geometry import Domain, build_domain
+from femcait.geometry.grading import graded_nodes
+from femcait.geometry.interval import interval_domain
 from femcait.geometry.settings import resolved_mesh_settings
 from femcait.scales import Scales
 from femcait.solver.problem import TransportProblem
@@ -46,6 +51,12 @@ DT_MIN_DIELECTRIC = 1e-6
 DT_MAX_DURATION = 0.05
 """Automatic maximum step: this fraction of the duration."""
 
+MIN_CELL_DIVISOR = 64
+"""Automatic smallest cell of an adapted mesh: the fine cell divided by this."""
+
+MAX_INITIAL_ADAPTATIONS = 20
+"""Adaptations of the mesh to the initial state, at most."""
+
 IMMOBILE_UNDERSHOOT_WARNING = 0.01
 """A run warns if a species fell below its immobile level by more than this fraction of the
 level at some node (it cannot come back: D vanishes there)."""
@@ -59,6 +70,8 @@ class RunStatistics:
     rejected_steps: int = 0
     failed_solves: int = 0
     newton_iterations: int = 0
+    adaptations: int = 0
+    max_cells: int = 0
     wall_s: float = 0.0
 
 
@@ -88,8 +101,12 @@ class Simulation:
         self.study = study
         self.scales = Scales.from_study(study)
         self.mesh_settings = resolved_mesh_settings(study, self.scales)
-        self.domain = build_domain(study, self.scales, self.mesh_settings, comm)
-        self.comm = self.domain.mesh.comm
+        self.adapter = self._adapter()
+        if self.adapter is None:
+            domain = build_domain(study, self.scales, self.mesh_settings, comm)
+        else:
+            domain = interval_domain(comm, self.adapter.mesh.nodes() if comm.rank == 0 else None)
+        self.comm = domain.mesh.comm
         self.names = list(study.species)
         charges = np.array([study.species[n].charge for n in self.names], dtype=float)
         self.roles = SpeciesRoles(
@@ -98,16 +115,29 @@ class Simulation:
             self.names.index(study.native),
             [self.names.index(n) for n in study.foreign],
         )
-        native_charge = float(charges[self.roles.native])
+        self.stage = 0
+        self.conditions = self._conditions(study.experiment.stages[0])
+        self._build(domain)
+        if self.adapter is not None:
+            self._adapt_to_initial_state()
+        self.warnings = self._mesh_warnings()
+        self.time_settings = self._resolved_time_settings()
+        self.scheme = self._resolved_scheme()
+        self.statistics = RunStatistics()
+
+    def _build(self, domain: Domain, template: TransportProblem | None = None) -> None:
+        """Materials, discrete problem and monitor on ``domain`` (again after each change of
+        mesh, with the forms of the ``template`` problem on the previous mesh)."""
+        study = self.study
+        self.domain = domain
+        native_charge = float(self.roles.charges[self.roles.native])
         self.materials = Materials(
-            self.domain, study_materials(study, self.scales, self.domain), native_charge
+            domain, study_materials(study, self.scales, domain), native_charge
         )
         species = [
             SpeciesTerms(n, study.species[n].charge, self.materials.materials[0].laws[i])
             for i, n in enumerate(self.names)
         ]
-        self.stage = 0
-        self.conditions = self._conditions(study.experiment.stages[0])
         self._native_back: fem.Function | float = 0.0
         self.problem = TransportProblem(
             self.materials,
@@ -116,6 +146,7 @@ class Simulation:
             self._boundaries,
             petsc_options=study.solver.petsc_options,
             max_newton_iterations=study.solver.max_newton_iterations,
+            template=template,
         )
         space = self.problem.node_space
         self.background = self.materials.nodal_background(space)
@@ -124,13 +155,19 @@ class Simulation:
             self._native_back.x.array[:] = np.log(self.background / native_charge)
             self.problem.set_boundaries(self._boundaries)
         self._immobile_levels = self.materials.immobile_levels(space)
-        self.warnings = self._mesh_warnings()
         self.monitor = Monitor(
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
-        self.time_settings = self._resolved_time_settings()
-        self.scheme = self._resolved_scheme()
-        self.statistics = RunStatistics()
+
+    def _adapter(self) -> IntervalAdapter | None:
+        """The mesh adapter of a study with ``mesh.adapt``, on the graded mesh as its
+        coarsest mesh (None: a fixed mesh)."""
+        m = self.study.mesh
+        if not m.adapt:
+            return None
+        min_cell = m.min_cell if m.min_cell is not None else m.fine_cell / MIN_CELL_DIVISOR
+        base = DyadicMesh.from_base(graded_nodes(**self.mesh_settings))
+        return IntervalAdapter(base, m.adapt_tolerance, min_cell / self.scales.length_m)
 
     # --- set-up ---------------------------------------------------------------------------
     def _mesh_warnings(self) -> list[str]:
@@ -224,6 +261,8 @@ class Simulation:
             first_cell=self.mesh_settings["first_cell"] * length_m,
             fine_depth=self.mesh_settings["fine_depth"] * length_m,
         )
+        if self.adapter is not None:
+            resolved["mesh"]["min_cell"] = self.adapter.min_cell * length_m
         resolved["time"].update(self.time_settings, scheme=self.scheme)
         return resolved
 
@@ -265,6 +304,53 @@ class Simulation:
         has_level = self.comm.allreduce(levels.max(axis=1, initial=0.0), op=MPI.MAX) > 0
         return {name: float(worst[i]) for i, name in enumerate(self.names) if has_level[i]}
 
+    # --- adaptive mesh ----------------------------------------------------------------------
+    def _adapt_to_initial_state(self) -> None:
+        """Adapt the mesh to the initial state (the beam species' front value against its
+        absence below) until it fits, setting the state anew on each mesh."""
+        self.initial_state()
+        for _ in range(MAX_INITIAL_ADAPTATIONS):
+            space = self.problem.node_space
+            _, fractions = gathered_profiles(space, self.problem.fractions())
+            if not self.adapter.wanted(fractions) or not self.adapter.adapt(fractions):
+                return
+            self._build(interval_domain(self.comm, self._rank0_nodes()), self.problem)
+            self.initial_state()
+
+    def _rank0_nodes(self) -> np.ndarray | None:
+        return self.adapter.mesh.nodes() if self.comm.rank == 0 else None
+
+    def _adapt_mesh(self, states: list[np.ndarray]) -> bool:
+        """Adapt the mesh to the newest state if the adapter asks for it, and carry the time
+        history over (the two latest levels and the ``states`` of the error estimate, in
+        place): densities so that inventories are kept, the potential interpolated. The BDF
+        history goes on across the change (the transfer's change of a profile is at most
+        the adaptation tolerance, the size of a time step's error)."""
+        p, n = self.problem, len(self.names)
+        space = p.node_space
+        _, newest = gathered_profiles(space, states[-1])
+        if not self.adapter.wanted(newest):
+            return False
+        steps = self.adapter.adapt(newest)
+        if not steps:
+            return False
+        history = np.vstack([*states, p.fractions(p.w_older), p.initial_fractions])
+        densities = transfer(steps, gathered_profiles(space, history)[1], conservative=True)
+        psi = np.array([p.nodal(n, p.w_old), p.nodal(n, p.w_older)])
+        psi = transfer(steps, gathered_profiles(space, psi)[1], conservative=False)
+        self._build(interval_domain(self.comm, self._rank0_nodes()), self.problem)
+        p, nodes = self.problem, self.adapter.mesh.nodes()
+        local = local_positions(p.node_space, nodes)
+        owned = local[: p.node_space.dofmap.index_map.size_local]
+        rows = densities.reshape(-1, n, len(nodes))
+        states[:] = [rows[k][:, owned] for k in range(len(states))]
+        newest = np.vstack([np.log(rows[len(states) - 1]), psi[:1]])[:, local]
+        previous = np.vstack([np.log(rows[-2]), psi[1:]])[:, local]
+        p.set_history(newest, previous, rows[-1][:, owned])
+        self.statistics.adaptations += 1
+        self.statistics.max_cells = max(self.statistics.max_cells, self.cells)
+        return True
+
     # --- time loop ------------------------------------------------------------------------
     def run(
         self,
@@ -276,6 +362,7 @@ class Simulation:
         start = time.perf_counter()
         experiment = self.study.experiment
         self.initial_state()
+        self.statistics.max_cells = self.cells
         self._influx = np.zeros(len(self.names))
         record = None
         stages = zip(experiment.stage_starts, experiment.stages, strict=True)
@@ -369,4 +456,7 @@ class Simulation:
                 on_step(record)
             if on_output is not None and any(abs(t - o) <= 1e-9 * o for o in outputs):
                 on_output(self.monitor.snapshot(t * s.time_s))
+            if self.adapter is not None and self._adapt_mesh(states):
+                p = self.problem
+                vectors = [p.w_older.x.array.copy(), p.w_old.x.array.copy()][-len(vectors) :]
         return record

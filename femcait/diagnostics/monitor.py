@@ -183,6 +183,7 @@ class Monitor:
             time_s=t * s.time_s,
             dt_s=dt * s.time_s,
             newton_iterations=iterations,
+            cells=int(self.domain.mesh.topology.index_map(self.domain.dim).size_global),
             front_depth_m=front * s.length_m,
             plateau_frac=plateau,
             foreign_inventory_m2=float(change[roles.foreign].sum()) * per_area,

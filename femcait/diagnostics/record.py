@@ -17,6 +17,8 @@ class StepRecord:
     time_s: float
     dt_s: float
     newton_iterations: int
+    cells: int
+    """Cells of the mesh the step was solved on."""
     front_depth_m: float
     plateau_frac: float
     foreign_inventory_m2: float

@@ -130,16 +130,15 @@ class CellGeometry:
         """int of sum_k m_k term(k) as a form (term(k): the integrand at vertex k)."""
         return sum(self.box_weight(k) * term(k) for k in range(self.dim + 1)) / self.size * self.dx
 
+    def box_form(self, space: fem.FunctionSpace, value=1.0) -> ufl.Form:
+        """The form of `box_sums` (a vector on the P1 ``space``)."""
+        v = ufl.TestFunction(space)
+        return self.vertex_sum(lambda k: value * self.at_vertex(v, k))
+
     def box_sums(self, space: fem.FunctionSpace, value=1.0) -> np.ndarray:
         """sum over the cells of m_k * value at every node k of the P1 ``space``: the box
         volumes |B_k| for value 1 (local array, ghosts up to date)."""
-        v = ufl.TestFunction(space)
-        vector = fem.assemble_vector(
-            fem.form(self.vertex_sum(lambda k: value * self.at_vertex(v, k)))
-        )
-        vector.scatter_reverse(la.InsertMode.add)
-        vector.scatter_forward()
-        return vector.array
+        return assembled_nodal(fem.form(self.box_form(space, value)))
 
     def edge_sum(self, term) -> ufl.Form:
         """int of sum over the edges of w_jk term(j, k) as a form."""
@@ -161,3 +160,12 @@ class BoundaryMeasure:
     def weight(self) -> ufl.core.expr.Expr | float:
         """1, or r in axisymmetric domains."""
         return ufl.SpatialCoordinate(self.domain.mesh)[0] if self.domain.axisymmetric else 1.0
+
+
+def assembled_nodal(form: fem.Form) -> np.ndarray:
+    """The vector of a linear form on a P1 space, summed over the ranks at every node (local
+    array, ghosts up to date)."""
+    vector = fem.assemble_vector(form)
+    vector.scatter_reverse(la.InsertMode.add)
+    vector.scatter_forward()
+    return vector.array

@@ -35,7 +35,12 @@ def metric_copy(mesh: dmesh.Mesh, length_m: float) -> dmesh.Mesh:
 
 
 class FieldWriter:
-    """Writes n_i / n_bg (``<species>_frac``) and phi (``phi_V``) at output times."""
+    """Writes n_i / n_bg (``<species>_frac``) and phi (``phi_V``) at output times.
+
+    An adaptive run changes its mesh: each mesh is written once (named ``mesh``, then
+    ``mesh_1``, ``mesh_2``, ...) and the fields at an output time refer to the mesh they
+    were computed on, so that ParaView plays them as one time series.
+    """
 
     def __init__(
         self,
@@ -46,12 +51,28 @@ class FieldWriter:
         thermal_voltage_V: float,
         vtx: bool = False,
     ) -> None:
-        self.problem = problem
+        self.names = names
+        self.length_m = length_m
         self.thermal_voltage_V = thermal_voltage_V
-        mesh = metric_copy(problem.mesh, length_m)
+        self.meshes = 0
+        self.xdmf = io.XDMFFile(problem.mesh.comm, str(folder / "fields.xdmf"), "w")
+        self._use(problem)
+        self.vtx = None
+        if vtx:
+            self.vtx = io.VTXWriter(
+                problem.mesh.comm, str(folder / "fields.bp"), [f for f, _, _ in self.fields]
+            )
+
+    def _use(self, problem: TransportProblem) -> None:
+        """Output functions on (a metric copy of) the mesh of ``problem``, written once."""
+        self.problem = problem
+        mesh = metric_copy(problem.mesh, self.length_m)
+        mesh.name = "mesh" if self.meshes == 0 else f"mesh_{self.meshes}"
+        self.meshes += 1
+        self.mesh_xpath = f"/Xdmf/Domain/Grid[@Name='{mesh.name}']"
         space = fem.functionspace(mesh, ("Lagrange", 1))
         self.fields: list[tuple[fem.Function, np.ndarray, bool]] = []
-        for i, name in enumerate([*names, None]):
+        for i, name in enumerate([*self.names, None]):
             source, parent = problem.V.sub(i).collapse()
             order = np.empty(
                 space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts,
@@ -62,21 +83,17 @@ class FieldWriter:
             ]
             f = fem.Function(space, name=f"{name}_frac" if name else "phi_V")
             self.fields.append((f, order, name is not None))
-        self.xdmf = io.XDMFFile(mesh.comm, str(folder / "fields.xdmf"), "w")
         self.xdmf.write_mesh(mesh)
-        self.vtx = None
-        if vtx:
-            self.vtx = io.VTXWriter(
-                mesh.comm, str(folder / "fields.bp"), [f for f, _, _ in self.fields]
-            )
 
-    def write(self, time_s: float) -> None:
-        """Write every field at time ``time_s`` (seconds)."""
-        values = self.problem.w.x.array
+    def write(self, time_s: float, problem: TransportProblem) -> None:
+        """Write every field of ``problem`` at time ``time_s`` (seconds)."""
+        if problem is not self.problem:
+            self._use(problem)
+        values = problem.w.x.array
         for f, parent, is_species in self.fields:
             nodal = values[parent]
             f.x.array[:] = np.exp(nodal) if is_species else nodal * self.thermal_voltage_V
-            self.xdmf.write_function(f, time_s)
+            self.xdmf.write_function(f, time_s, self.mesh_xpath)
         if self.vtx is not None:
             self.vtx.write(time_s)
 

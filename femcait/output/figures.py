@@ -52,6 +52,35 @@ def plot_profiles(
     plt.close(fig)
 
 
+def plot_mesh(path: Path, profiles: list, front_depth_m: float, title: str) -> None:
+    """Cell size vs depth at the output times (a 1D profile samples every node): how an
+    adaptive mesh followed the front."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig.subplots_adjust(**_MARGINS)
+    shades = np.linspace(0.35, 1.0, max(len(profiles), 1))
+    for alpha, p in zip(shades, profiles, strict=False):
+        depth_nm = p.depth_m * 1e9
+        ax.step(
+            depth_nm[:-1],
+            np.diff(depth_nm),
+            where="post",
+            alpha=alpha,
+            color="k",
+            label=f"{p.time_s:g} s",
+        )
+    limit = 1.6 * front_depth_m * 1e9 if np.isfinite(front_depth_m) and front_depth_m > 0 else 200.0
+    ax.set_xlim(0, max(limit, 5.0))
+    ax.set_yscale("log")
+    ax.set_xlabel("depth / nm")
+    ax.set_ylabel("cell size / nm")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    if profiles:
+        ax.legend(fontsize=7)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_diffusion(
     path: Path, laws: dict[str, object], D_ref_m2_s: float, c_min: float = 1e-6
 ) -> None:

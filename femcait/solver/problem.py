@@ -22,10 +22,11 @@ from petsc4py import PETSc
 from femcait.discretisation.bdf import BDFCoefficients
 from femcait.discretisation.boundary import BoundarySet
 from femcait.discretisation.materials import Materials
-from femcait.discretisation.measures import BoundaryMeasure, CellGeometry
+from femcait.discretisation.measures import BoundaryMeasure, CellGeometry, assembled_nodal
 from femcait.discretisation.residual import SpeciesTerms, npp_residual
 from femcait.errors import StudyError
 from femcait.geometry import Boundary
+from femcait.solver.form_templates import FormSet
 from femcait.solver.serial_jacobian import SerialJacobian
 
 DEFAULT_PETSC_OPTIONS: dict[str, str | int | float] = {
@@ -108,7 +109,10 @@ class TransportProblem:
         petsc_options: dict | None = None,
         max_newton_iterations: int = 15,
         sources=None,
+        template: TransportProblem | None = None,
     ) -> None:
+        """``template``: the same problem on another mesh of the same kind (an adaptive
+        run's previous mesh), whose compiled forms and form constants this one takes."""
         self.materials = materials
         self.domain = materials.domain
         mesh = self.mesh = self.domain.mesh
@@ -120,7 +124,17 @@ class TransportProblem:
         self.w = fem.Function(self.V, name="state")
         self.w_old = fem.Function(self.V)
         self.w_older = fem.Function(self.V)
-        self.bdf = BDFCoefficients(mesh)
+        if template is None:
+            self.bdf = BDFCoefficients(mesh)
+            self._forms = FormSet(mesh)
+        else:
+            self.bdf = template.bdf
+            self._forms = FormSet(
+                mesh,
+                template._forms,
+                {template.w: self.w, template.w_old: self.w_old, template.w_older: self.w_older},
+                {template.domain.facet_tags: self.domain.facet_tags},
+            )
         self._debye_squared = debye_squared
         self._sources = sources
         self._petsc_options = petsc_options
@@ -135,41 +149,65 @@ class TransportProblem:
         self._u_dofs = self._u_dofs[self._u_dofs < owned]
         self._owned_field_dofs = [dofs[dofs < owned] for dofs in self._field_dofs]
         self._neighbours = self._node_graph()
-        self.set_boundaries(boundaries_factory)
+        self.set_boundaries(boundaries_factory, same_conditions=template is not None)
         space = self.node_space
-        self._box_volumes = CellGeometry(self.domain).box_sums(space)[
-            : space.dofmap.index_map.size_local
-        ]
+        volumes = self._forms.form(
+            "box_volumes", [space], lambda: CellGeometry(self.domain).box_form(space)
+        )
+        self._box_volumes = assembled_nodal(volumes)[: space.dofmap.index_map.size_local]
         self.initial_fractions = self.fractions()
-        unknowns = ufl.split(self.w)
         boundary = BoundaryMeasure(self.domain)
         front = boundary.ds(Boundary.FRONT)
         self._front_potential_forms = (
-            fem.form(unknowns[self.n_species] * boundary.weight * front),
-            fem.form(fem.Constant(mesh, 1.0) * boundary.weight * front),
+            self._forms.form(
+                "front_potential",
+                [],
+                lambda: ufl.split(self.w)[self.n_species] * boundary.weight * front,
+            ),
+            self._forms.form(
+                "front_area", [], lambda: fem.Constant(mesh, 1.0) * boundary.weight * front
+            ),
         )
 
-    def set_boundaries(self, boundaries_factory) -> None:
+    def set_boundaries(self, boundaries_factory, same_conditions: bool = False) -> None:
         """(Re)build the boundary conditions and the nonlinear solver (a new experiment stage
-        may change the beam species or the drive); the state is kept."""
+        may change the beam species or the drive); the state is kept. With
+        ``same_conditions`` (a change of mesh), the forms come from the template's."""
         self.boundaries: BoundarySet = boundaries_factory(self.V)
-        residual = npp_residual(
-            self.w,
-            self.w_old,
-            self.w_older,
-            self.species,
-            self.materials,
-            self._debye_squared,
-            self.bdf,
-            influx=self.boundaries.influx,
-            sources=self._sources,
-            scale=1.0 / self.domain.lateral_measure,
+        names = [
+            "residual",
+            "jacobian",
+            *(f"influx_{k}" for k in range(len(self.boundaries.influx))),
+        ]
+        if not same_conditions:
+            self._forms.discard(names)
+
+        def residual() -> ufl.Form:
+            return npp_residual(
+                self.w,
+                self.w_old,
+                self.w_older,
+                self.species,
+                self.materials,
+                self._debye_squared,
+                self.bdf,
+                influx=self.boundaries.influx,
+                sources=self._sources,
+                scale=1.0 / self.domain.lateral_measure,
+            )
+
+        F = self._forms.form("residual", [self.V], residual)
+        J = self._forms.form(
+            "jacobian",
+            [self.V, self.V],
+            lambda: ufl.derivative(self._forms.templates["residual"].compiled.ufl_form, self.w),
         )
         TransportProblem._count += 1
         try:
             self._nonlinear = NonlinearProblem(
-                residual,
+                F,
                 self.w,
+                J=J,
                 bcs=self.boundaries.dirichlet,
                 petsc_options_prefix=f"femcait_{TransportProblem._count}_",
                 petsc_options=self._options,
@@ -188,8 +226,15 @@ class TransportProblem:
         self._residual_vector = self._nonlinear.b.duplicate()
         boundary = BoundaryMeasure(self.domain)
         self._influx_forms = [
-            (entry.species, fem.form(entry.flux * boundary.weight * boundary.ds(entry.tag)))
-            for entry in self.boundaries.influx
+            (
+                entry.species,
+                self._forms.form(
+                    f"influx_{k}",
+                    [],
+                    lambda entry=entry: entry.flux * boundary.weight * boundary.ds(entry.tag),
+                ),
+            )
+            for k, entry in enumerate(self.boundaries.influx)
         ]
 
     def _bound_newton_step(self, x, y) -> None:
@@ -250,6 +295,18 @@ class TransportProblem:
         self.w_old.x.array[:] = self.w.x.array
         self.w_older.x.array[:] = self.w.x.array
         self.initial_fractions = self.fractions()
+
+    def set_history(
+        self, newest: np.ndarray, older: np.ndarray, initial_fractions: np.ndarray
+    ) -> None:
+        """Set the two latest time levels from local nodal arrays (rows u_1..u_N, psi;
+        collapsed order, ghosts included), the newest also as the current state, and the
+        initial densities that inventory changes are counted from (owned nodes)."""
+        for level, values in ((self.w_old, newest), (self.w_older, older)):
+            for i, dofs in enumerate(self._field_dofs):
+                level.x.array[dofs] = values[i]
+        self.w.x.array[:] = self.w_old.x.array
+        self.initial_fractions = np.asarray(initial_fractions)
 
     def try_step(
         self, dt: float, dt_previous: float | None, guess: np.ndarray | None

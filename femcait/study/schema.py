@@ -207,6 +207,17 @@ class MeshSettings(Section):
     """2D: size ratio of laterally neighbouring cells away from the mask edges."""
     lateral_max_cell: PositiveLength = 100e-9
     """2D: largest lateral cell size in m."""
+    adapt: Annotated[bool, Strict()] = False
+    """1D: adapt the mesh to the profiles as the run goes. A cell is halved where some
+    species' n / n_bg changes by more than `adapt_tolerance` across it (with a margin ahead
+    of the front), and two halves merge again where the profiles have become flat; the
+    graded mesh of the keys above is then the coarsest mesh, and `min_cell` the finest
+    cell. Every species' inventory is kept exactly across a change of mesh."""
+    adapt_tolerance: Annotated[Number, Field(gt=0, le=0.5)] = 0.02
+    """Largest change of any species' n / n_bg across one cell of an adapted mesh."""
+    min_cell: PositiveLength | None = None
+    """Smallest cell of an adapted mesh in m (cells are halved only while they stay at least
+    this large); null: fine_cell / 64."""
 
     @field_validator("length_unit")
     @classmethod
@@ -225,6 +236,11 @@ class MeshSettings(Section):
             raise invalid(
                 f"got {_g(self.first_cell)} m, must be <= fine_cell ({_g(self.fine_cell)} m)",
                 "first_cell",
+            )
+        if self.min_cell is not None and self.min_cell > self.fine_cell:
+            raise invalid(
+                f"got {_g(self.min_cell)} m, must be <= fine_cell ({_g(self.fine_cell)} m)",
+                "min_cell",
             )
         if self.lateral_cell > self.lateral_max_cell:
             raise invalid(
@@ -446,11 +462,26 @@ class Study(Section):
                 f"({_g(glass.thickness)} m)",
                 "fine_cell",
             )
+        geometry = info.data.get("geometry")
+        if mesh.adapt and geometry is not None and not isinstance(geometry, IntervalGeometry):
+            raise invalid(
+                f"got true, but adaptive meshes are 1D only so far (geometry.kind "
+                f"{geometry.kind!r}); set it false (2D meshes are graded towards the front "
+                "and the mask edges)",
+                "adapt",
+            )
         return mesh
 
     @field_validator("output")
     @classmethod
-    def _check_lines(cls, output: OutputSettings, info: ValidationInfo) -> OutputSettings:
+    def _check_output(cls, output: OutputSettings, info: ValidationInfo) -> OutputSettings:
+        mesh: MeshSettings | None = info.data.get("mesh")
+        if output.vtx and mesh is not None and mesh.adapt:
+            raise invalid(
+                "got true, but a VTX file holds one mesh and mesh.adapt changes it; ParaView "
+                "opens fields.xdmf over the changing meshes",
+                "vtx",
+            )
         geometry = info.data.get("geometry")
         if geometry is None:
             return output

@@ -74,3 +74,32 @@ def test_same_time_steps(runs):
     # steps follow error estimates that differ by round-off between the two runs
     np.testing.assert_allclose(parallel["time_s"], serial["time_s"], rtol=1e-6, atol=0)
     np.testing.assert_array_equal(parallel["newton_iterations"], serial["newton_iterations"])
+
+
+@pytest.fixture(scope="module")
+def adaptive_runs(tmp_path_factory) -> dict[int, Path]:
+    """The short study on an adaptive mesh, serially and on two ranks."""
+    folder = tmp_path_factory.mktemp("parallel_adaptive")
+    study = short_study()
+    study["mesh"] = {"adapt": True, "fine_cell": "2 nm"}
+    return {ranks: run_study(study, folder / f"ranks{ranks}", ranks=ranks) for ranks in (1, 2)}
+
+
+def test_adaptive_meshes_are_the_same(adaptive_runs):
+    """The marking sees the whole profile on every rank: the same meshes, steps and
+    results on one and two ranks."""
+    serial, parallel = summary(adaptive_runs[1]), summary(adaptive_runs[2])
+    assert serial["mesh_adaptations"] > 0
+    for key in ("mesh_adaptations", "cells", "max_cells", "steps", "newton_iterations"):
+        assert parallel[key] == serial[key], key
+    series = {r: read_table(out / "timeseries.csv") for r, out in adaptive_runs.items()}
+    np.testing.assert_array_equal(series[2]["cells"], series[1]["cells"])
+    assert parallel["front_depth_m"] == pytest.approx(
+        serial["front_depth_m"], rel=SCALAR_RTOL, abs=0
+    )
+    profiles = {r: read_table(out / "profiles.csv") for r, out in adaptive_runs.items()}
+    np.testing.assert_allclose(profiles[2]["depth_m"], profiles[1]["depth_m"], rtol=1e-14)
+    for key in ("Li_frac", "K_frac", "phi_V"):
+        np.testing.assert_allclose(
+            profiles[2][key], profiles[1][key], rtol=0, atol=FIELD_ATOL, err_msg=key
+        )
