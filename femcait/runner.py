@@ -179,7 +179,13 @@ def _summary(simulation: Simulation, record, outputs, status, reason, columns) -
                 f"time.scheme euler (what auto chooses) or a smaller time.tolerance"
             )
     front = summary.get("front_depth_m")
-    if front is not None and front == front and front > FINE_ZONE_WARNING * fine_depth_m:
+    fixed_mesh = simulation.adapter is None  # an adaptive mesh refines wherever the front is
+    if (
+        fixed_mesh
+        and front is not None
+        and front == front
+        and front > FINE_ZONE_WARNING * fine_depth_m
+    ):
         summary["warnings"].append(
             f"the front ({front:.3g} m) reached {FINE_ZONE_WARNING:.0%} of the fine mesh zone "
             f"({fine_depth_m:.3g} m): set mesh.fine_depth deeper"

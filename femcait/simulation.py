@@ -27,7 +27,7 @@ from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_bo
 from femcait.discretisation.materials import Material, Materials
 from femcait.discretisation.quality import mesh_quality
 from femcait.discretisation.residual import SpeciesTerms
-from femcait.errors import StudyError
+from femcait.errors import SolverError, StudyError
 from femcait.geometry import Domain, build_domain
 from femcait.geometry.grading import graded_nodes
 from femcait.geometry.interval import interval_domain
@@ -312,10 +312,22 @@ class Simulation:
         for _ in range(MAX_INITIAL_ADAPTATIONS):
             space = self.problem.node_space
             _, fractions = gathered_profiles(space, self.problem.fractions())
-            if not self.adapter.wanted(fractions) or not self.adapter.adapt(fractions):
+            if not self.adapter.wanted(fractions) or not self._adapted(fractions):
                 return
             self._build(interval_domain(self.comm, self._rank0_nodes()), self.problem)
             self.initial_state()
+
+    def _adapted(self, fractions: np.ndarray) -> list:
+        """Adapt the mesh to the densities (whole profiles); the transfer steps."""
+        steps = self.adapter.adapt(fractions)
+        limit = self.study.limits.max_cells
+        if self.adapter.mesh.cells > limit:
+            raise SolverError(
+                f"the adapted mesh needs {self.adapter.mesh.cells} cells, more than "
+                f"limits.max_cells ({limit:g}); raise it, or set mesh.adapt_tolerance or "
+                "mesh.min_cell larger"
+            )
+        return steps
 
     def _rank0_nodes(self) -> np.ndarray | None:
         return self.adapter.mesh.nodes() if self.comm.rank == 0 else None
@@ -331,7 +343,7 @@ class Simulation:
         _, newest = gathered_profiles(space, states[-1])
         if not self.adapter.wanted(newest):
             return False
-        steps = self.adapter.adapt(newest)
+        steps = self._adapted(newest)
         if not steps:
             return False
         history = np.vstack([*states, p.fractions(p.w_older), p.initial_fractions])

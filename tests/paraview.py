@@ -22,20 +22,26 @@ reader = Xdmf3ReaderT(FileName=[{path!r}])
 reader.UpdatePipelineInformation()
 values = reader.TimestepValues
 times = [float(t) for t in values] if hasattr(values, "__len__") else [float(values)]
-last = times[-1]
-reader.UpdatePipeline(last)
-data = servermanager.Fetch(reader)
+
 
 # dolfinx writes each function as its own temporal grid: ParaView gives one block each.
-if data.IsA("vtkCompositeDataSet"):
+def leaves_at(time):
+    reader.UpdatePipeline(time)
+    data = servermanager.Fetch(reader)
+    if not data.IsA("vtkCompositeDataSet"):
+        return data, [data]
     leaves = []
     iterator = data.NewIterator()
     iterator.InitTraversal()
     while not iterator.IsDoneWithTraversal():
         leaves.append(iterator.GetCurrentDataObject())
         iterator.GoToNextItem()
-else:
-    leaves = [data]
+    return data, leaves
+
+
+points_by_time = [sorted({{leaf.GetNumberOfPoints() for leaf in leaves_at(t)[1]}}) for t in times]
+last = times[-1]
+data, leaves = leaves_at(last)
 
 arrays = {{}}
 for leaf in leaves:
@@ -54,6 +60,7 @@ result = {{
     "names": sorted(arrays),
     "points": sorted({{a["points"] for a in arrays.values()}}),
     "times": times,
+    "points_by_time": points_by_time,
     "data_time": data_time,
     "arrays": arrays,
 }}

@@ -10,7 +10,15 @@ from mpi4py import MPI
 
 from femcait.simulation import Simulation
 from femcait.study.loader import study_from_dict
-from tests.conftest import default_study_dict, read_table, run_study, summary
+from tests.conftest import (
+    default_study_dict,
+    femcait,
+    read_table,
+    run_study,
+    summary,
+    write_study,
+)
+from tests.paraview import read_with_paraview
 
 TRANSFER_RTOL = 1e-12
 """Largest relative change of an inventory by a change of mesh (round-off: 1.4e-15 seen)."""
@@ -107,3 +115,36 @@ def test_run_folder_shows_the_mesh_following_the_front(tmp_path) -> None:
 def read_front(out, time_s: float) -> float:
     entries = [o for o in summary(out)["outputs"] if o["time_s"] == time_s]
     return entries[0]["front_depth_m"]
+
+
+@pytest.mark.slow
+def test_paraview_plays_the_changing_meshes(pvbatch: str, tmp_path) -> None:
+    data = adaptive()
+    data["experiment"]["output_times"] = ["600 s", "1800 s"]
+    out = run_study(data, tmp_path / "run")
+    result = read_with_paraview(pvbatch, out / "fields.xdmf", tmp_path)
+    assert result["times"] == pytest.approx([600.0, 1800.0], rel=1e-12)
+    profiles = read_table(out / "profiles.csv")
+    nodes = [int(np.sum(profiles["time_s"] == t)) for t in (600.0, 1800.0)]
+    assert nodes[0] != nodes[1]  # the mesh changed between the two outputs
+    assert result["points_by_time"] == [[n] for n in nodes]
+    assert {"Li_frac", "K_frac", "phi_V"} <= set(result["names"])
+    low, high = result["arrays"]["K_frac"]["range"]
+    assert low > 0.0
+    assert high == pytest.approx(1.0, rel=1e-9)
+
+
+def test_an_adapted_mesh_beyond_the_cell_limit_fails_the_run(tmp_path) -> None:
+    data = adaptive(duration="1800 s")
+    start = Simulation(study_from_dict(data), MPI.COMM_WORLD).cells
+    data["limits"] = {"max_cells": start + 5}  # the base mesh passes the check before the run
+    out = tmp_path / "out"
+    run = femcait(
+        "run", str(write_study(data, tmp_path / "s.yaml")), "--out", str(out), check=False
+    )
+    assert run.returncode != 0
+    assert "limits.max_cells" in run.stdout + run.stderr
+    result = summary(out)
+    assert result["status"] == "failed"
+    assert "limits.max_cells" in result["reason"] and "adapted mesh" in result["reason"]
+    assert result["cells"] <= start + 5
