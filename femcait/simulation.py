@@ -20,7 +20,7 @@ from mpi4py import MPI
 from femcait import constants, interruption
 from femcait.adaptivity.dyadic import DyadicMesh, transfer
 from femcait.adaptivity.marking import IntervalAdapter
-from femcait.adaptivity.nodal import gathered_profiles, local_positions
+from femcait.adaptivity.nodal import ProfileGather, local_positions
 from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
 from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_boundaries
@@ -50,9 +50,6 @@ DT_MIN_DIELECTRIC = 1e-6
 
 DT_MAX_DURATION = 0.05
 """Automatic maximum step: this fraction of the duration."""
-
-MIN_CELL_DIVISOR = 64
-"""Automatic smallest cell of an adapted mesh: the fine cell divided by this."""
 
 MAX_INITIAL_ADAPTATIONS = 20
 """Adaptations of the mesh to the initial state, at most."""
@@ -155,6 +152,8 @@ class Simulation:
             self._native_back.x.array[:] = np.log(self.background / native_charge)
             self.problem.set_boundaries(self._boundaries)
         self._immobile_levels = self.materials.immobile_levels(space)
+        if self.adapter is not None:
+            self._profiles = ProfileGather(space)
         self.monitor = Monitor(
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
@@ -165,9 +164,10 @@ class Simulation:
         m = self.study.mesh
         if not m.adapt:
             return None
-        min_cell = m.min_cell if m.min_cell is not None else m.fine_cell / MIN_CELL_DIVISOR
+        first_cell = self.mesh_settings["first_cell"]  # resolves the Debye length
+        min_cell = m.min_cell / self.scales.length_m if m.min_cell is not None else first_cell
         base = DyadicMesh.from_base(graded_nodes(**self.mesh_settings))
-        return IntervalAdapter(base, m.adapt_tolerance, min_cell / self.scales.length_m)
+        return IntervalAdapter(base, m.adapt_tolerance, min_cell)
 
     # --- set-up ---------------------------------------------------------------------------
     def _mesh_warnings(self) -> list[str]:
@@ -310,8 +310,7 @@ class Simulation:
         absence below) until it fits, setting the state anew on each mesh."""
         self.initial_state()
         for _ in range(MAX_INITIAL_ADAPTATIONS):
-            space = self.problem.node_space
-            _, fractions = gathered_profiles(space, self.problem.fractions())
+            fractions = self._profiles(self.problem.fractions())
             if not self.adapter.wanted(fractions) or not self._adapted(fractions):
                 return
             self._build(interval_domain(self.comm, self._rank0_nodes()), self.problem)
@@ -339,17 +338,17 @@ class Simulation:
         history goes on across the change (the transfer's change of a profile is at most
         the adaptation tolerance, the size of a time step's error)."""
         p, n = self.problem, len(self.names)
-        space = p.node_space
-        _, newest = gathered_profiles(space, states[-1])
+        gather = self._profiles
+        newest = gather(states[-1])
         if not self.adapter.wanted(newest):
             return False
         steps = self._adapted(newest)
         if not steps:
             return False
         history = np.vstack([*states, p.fractions(p.w_older), p.initial_fractions])
-        densities = transfer(steps, gathered_profiles(space, history)[1], conservative=True)
+        densities = transfer(steps, gather(history), conservative=True)
         psi = np.array([p.nodal(n, p.w_old), p.nodal(n, p.w_older)])
-        psi = transfer(steps, gathered_profiles(space, psi)[1], conservative=False)
+        psi = transfer(steps, gather(psi), conservative=False)
         self._build(interval_domain(self.comm, self._rank0_nodes()), self.problem)
         p, nodes = self.problem, self.adapter.mesh.nodes()
         local = local_positions(p.node_space, nodes)

@@ -29,7 +29,7 @@ BUFFER_CELLS = 32.0
 BALANCE = 2.5
 """Largest size ratio of neighbouring cells (one halving, times the base mesh's grading)."""
 
-COARSEN_TRIGGER = 0.25
+COARSEN_TRIGGER = 0.5
 """Adapt to coarsen alone once this fraction of the cells could merge."""
 
 

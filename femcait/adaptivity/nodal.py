@@ -6,16 +6,25 @@ import numpy as np
 from dolfinx import fem
 
 
-def gathered_profiles(space: fem.FunctionSpace, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """On every rank: the depths of all nodes (increasing) and the owned values ``rows``
-    (one row per field, owned nodes in the space's order) of every rank in that order."""
-    owned = space.dofmap.index_map.size_local
-    depth = space.tabulate_dof_coordinates()[:owned, 0]
-    parts = space.mesh.comm.allgather((depth, np.asarray(rows)[:, :owned]))
-    depth = np.concatenate([part[0] for part in parts])
-    values = np.concatenate([part[1] for part in parts], axis=1)
-    order = np.argsort(depth, kind="stable")
-    return depth[order], values[:, order]
+class ProfileGather:
+    """Whole profiles of a distributed 1D P1 space, on every rank, in depth order."""
+
+    def __init__(self, space: fem.FunctionSpace) -> None:
+        self.comm = space.mesh.comm
+        self.owned = space.dofmap.index_map.size_local
+        depth = space.tabulate_dof_coordinates()[: self.owned, 0]
+        depth = np.concatenate(self.comm.allgather(depth))
+        self.order = np.argsort(depth, kind="stable")
+        self.depth = depth[self.order]
+        """Depths of all nodes, increasing."""
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        """The owned values ``rows`` (one row per field, owned nodes in the space's order)
+        of every rank, in depth order."""
+        rows = np.asarray(rows)[:, : self.owned]
+        if self.comm.size > 1:
+            rows = np.concatenate(self.comm.allgather(rows), axis=1)
+        return rows[:, self.order]
 
 
 def local_positions(space: fem.FunctionSpace, nodes: np.ndarray) -> np.ndarray:

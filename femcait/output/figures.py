@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -57,20 +58,23 @@ def plot_mesh(path: Path, profiles: list, front_depth_m: float, title: str) -> N
     adaptive mesh followed the front."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     fig.subplots_adjust(**_MARGINS)
+    limit = 1.6 * front_depth_m * 1e9 if np.isfinite(front_depth_m) and front_depth_m > 0 else 200.0
+    limit = max(limit, 5.0)
     shades = np.linspace(0.35, 1.0, max(len(profiles), 1))
+    shown = [np.inf, 0.0]  # smallest and largest cell within the plotted depths
     for alpha, p in zip(shades, profiles, strict=False):
         depth_nm = p.depth_m * 1e9
-        ax.step(
-            depth_nm[:-1],
-            np.diff(depth_nm),
-            where="post",
-            alpha=alpha,
-            color="k",
-            label=f"{p.time_s:g} s",
-        )
-    limit = 1.6 * front_depth_m * 1e9 if np.isfinite(front_depth_m) and front_depth_m > 0 else 200.0
-    ax.set_xlim(0, max(limit, 5.0))
+        sizes = np.diff(depth_nm)
+        ax.step(depth_nm[:-1], sizes, where="post", alpha=alpha, color="k", label=f"{p.time_s:g} s")
+        visible = sizes[depth_nm[:-1] <= limit]
+        shown = [min(shown[0], visible.min(initial=np.inf)), max(shown[1], visible.max(initial=0))]
+    ax.set_xlim(0, limit)
+    if shown[1] > 0:
+        ax.set_ylim(0.7 * shown[0], 1.5 * shown[1])
     ax.set_yscale("log")
+    # plain tick labels: matplotlib's default 10^k ones go through mathtext (~0.5 s)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("depth / nm")
     ax.set_ylabel("cell size / nm")
     ax.set_title(title)

@@ -116,7 +116,8 @@ def test_cells_behind_a_moving_front_merge_again() -> None:
             adapter.adapt(front(x, depth))
         counts.append(adapter.mesh.cells)
         behind = adapter.mesh.nodes()[1:] < depth - 20.0
-        assert adapter.mesh.level[behind].max(initial=0) == 0, depth  # the base cells again
+        # the front's cells (halved up to 8 times) merged again, to at most one halving
+        assert adapter.mesh.level[behind].max(initial=0) <= 1, depth
     assert max(counts) < 2 * counts[0]
 
 
