@@ -18,9 +18,8 @@ from dolfinx import fem
 from mpi4py import MPI
 
 from femcait import constants, interruption
-from femcait.adaptivity.dyadic import DyadicMesh, transfer
-from femcait.adaptivity.marking import IntervalAdapter
-from femcait.adaptivity.nodal import ProfileGather, local_positions
+from femcait.adaptivity.meshes import AdaptiveInterval
+from femcait.adaptivity.nodal import ProfileGather
 from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
 from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_boundaries
@@ -30,7 +29,6 @@ from femcait.discretisation.residual import SpeciesTerms
 from femcait.errors import SolverError, StudyError
 from femcait.geometry import Domain, build_domain
 from femcait.geometry.grading import graded_nodes
-from femcait.geometry.interval import interval_domain
 from femcait.geometry.settings import resolved_mesh_settings
 from femcait.scales import Scales
 from femcait.solver.problem import TransportProblem
@@ -102,7 +100,7 @@ class Simulation:
         if self.adapter is None:
             domain = build_domain(study, self.scales, self.mesh_settings, comm)
         else:
-            domain = interval_domain(comm, self.adapter.mesh.nodes() if comm.rank == 0 else None)
+            domain = self.adapter.domain(comm)
         self.comm = domain.mesh.comm
         self.names = list(study.species)
         charges = np.array([study.species[n].charge for n in self.names], dtype=float)
@@ -153,21 +151,21 @@ class Simulation:
             self.problem.set_boundaries(self._boundaries)
         self._immobile_levels = self.materials.immobile_levels(space)
         if self.adapter is not None:
-            self._profiles = ProfileGather(space)
+            self._profiles = ProfileGather(space, self.adapter.axes)
         self.monitor = Monitor(
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
 
-    def _adapter(self) -> IntervalAdapter | None:
-        """The mesh adapter of a study with ``mesh.adapt``, on the graded mesh as its
+    def _adapter(self) -> AdaptiveInterval | None:
+        """The adaptive mesh of a study with ``mesh.adapt``, on the graded mesh as its
         coarsest mesh (None: a fixed mesh)."""
         m = self.study.mesh
         if not m.adapt:
             return None
         first_cell = self.mesh_settings["first_cell"]  # resolves the Debye length
         min_cell = m.min_cell / self.scales.length_m if m.min_cell is not None else first_cell
-        base = DyadicMesh.from_base(graded_nodes(**self.mesh_settings))
-        return IntervalAdapter(base, m.adapt_tolerance, min_cell)
+        depth = graded_nodes(**self.mesh_settings)
+        return AdaptiveInterval(depth, m.adapt_tolerance, min_cell)
 
     # --- set-up ---------------------------------------------------------------------------
     def _mesh_warnings(self) -> list[str]:
@@ -313,23 +311,20 @@ class Simulation:
             fractions = self._profiles(self.problem.fractions())
             if not self.adapter.wanted(fractions) or not self._adapted(fractions):
                 return
-            self._build(interval_domain(self.comm, self._rank0_nodes()), self.problem)
+            self._build(self.adapter.domain(self.comm), self.problem)
             self.initial_state()
 
     def _adapted(self, fractions: np.ndarray) -> list:
         """Adapt the mesh to the densities (whole profiles); the transfer steps."""
         steps = self.adapter.adapt(fractions)
         limit = self.study.limits.max_cells
-        if self.adapter.mesh.cells > limit:
+        if self.adapter.cells > limit:
             raise SolverError(
-                f"the adapted mesh needs {self.adapter.mesh.cells} cells, more than "
+                f"the adapted mesh needs {self.adapter.cells} cells, more than "
                 f"limits.max_cells ({limit:g}); raise it, or set mesh.adapt_tolerance or "
                 "mesh.min_cell larger"
             )
         return steps
-
-    def _rank0_nodes(self) -> np.ndarray | None:
-        return self.adapter.mesh.nodes() if self.comm.rank == 0 else None
 
     def _adapt_mesh(self, states: list[np.ndarray]) -> bool:
         """Adapt the mesh to the newest state if the adapter asks for it, and carry the time
@@ -346,14 +341,13 @@ class Simulation:
         if not steps:
             return False
         history = np.vstack([*states, p.fractions(p.w_older), p.initial_fractions])
-        densities = transfer(steps, gather(history), conservative=True)
+        densities = self.adapter.transfer(steps, gather(history), conservative=True)
         psi = np.array([p.nodal(n, p.w_old), p.nodal(n, p.w_older)])
-        psi = transfer(steps, gather(psi), conservative=False)
-        self._build(interval_domain(self.comm, self._rank0_nodes()), self.problem)
-        p, nodes = self.problem, self.adapter.mesh.nodes()
-        local = local_positions(p.node_space, nodes)
+        psi = self.adapter.transfer(steps, gather(psi), conservative=False)
+        self._build(self.adapter.domain(self.comm), self.problem)
+        p, local = self.problem, self._profiles.local
         owned = local[: p.node_space.dofmap.index_map.size_local]
-        rows = densities.reshape(-1, n, len(nodes))
+        rows = densities.reshape(-1, n, densities.shape[1])
         states[:] = [rows[k][:, owned] for k in range(len(states))]
         newest = np.vstack([np.log(rows[len(states) - 1]), psi[:1]])[:, local]
         previous = np.vstack([np.log(rows[-2]), psi[1:]])[:, local]
