@@ -184,6 +184,10 @@ class Experiment(Section):
         ]
 
 
+MIN_CELL_FLOOR_M = 1e-14
+"""Smallest `mesh.min_cell` (1e-5 nm; a depth of 1 mm in nm has ~1e-10 nm resolution)."""
+
+
 class MeshSettings(Section):
     """The mesh, graded geometrically from the front into the bulk (in 2D built-in geometries
     also laterally, from the mask edges)."""
@@ -241,6 +245,12 @@ class MeshSettings(Section):
             raise invalid(
                 f"got {_g(self.first_cell)} m, must be <= fine_cell ({_g(self.fine_cell)} m)",
                 "first_cell",
+            )
+        if self.min_cell is not None and self.min_cell < MIN_CELL_FLOOR_M:
+            raise invalid(
+                f"got {_g(self.min_cell)} m, must be >= {_g(MIN_CELL_FLOOR_M)} m (smaller cells "
+                "are not resolved by the node positions in double precision)",
+                "min_cell",
             )
         if self.min_cell is not None and self.min_cell > self.fine_cell:
             raise invalid(

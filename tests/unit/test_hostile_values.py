@@ -64,6 +64,9 @@ def _full_study() -> dict:
         "fine_depth": "200 nm",
         "growth": 1.08,
         "fine_growth": 1.005,
+        "adapt": True,
+        "adapt_tolerance": 0.05,
+        "min_cell": "0.01 nm",
     }
     data["time"] = {"dt_initial": "1e-6 s", "dt_min": "1e-9 s", "dt_max": "100 s"}
     data["time"].update(tolerance=3e-3, max_growth=2.0, scheme="bdf2")

@@ -344,6 +344,22 @@ BAD_STUDIES = {
         _set("glass", value=[1, 2]),
         "glass: got [1, 2], expected a mapping",
     ),
+    "adaptive mesh in 2D": (
+        _set("geometry", value={"kind": "rectangle", "width": "600 nm"}),
+        "mesh.adapt: got true, but adaptive meshes are 1D only so far (geometry.kind 'rectangle')",
+    ),
+    "adaptive mesh and VTX": (
+        _set("output", value={"vtx": True}),
+        "output.vtx: got true, but a VTX file holds one mesh and mesh.adapt changes it",
+    ),
+    "adaptive mesh finer than doubles resolve": (
+        _set("mesh", "min_cell", value="1e-20 m"),
+        "mesh.min_cell: got 1e-20 m, must be >= 1e-14 m",
+    ),
+    "smallest cell above the fine cell": (
+        _set("mesh", "min_cell", value="1 nm"),
+        "mesh.min_cell: got 1e-09 m, must be <= fine_cell (2.5e-10 m)",
+    ),
 }
 
 
@@ -351,6 +367,8 @@ BAD_STUDIES = {
 def test_invalid_study(case: str, default_data: dict[str, Any], tmp_path: Path) -> None:
     edit, expected = BAD_STUDIES[case]
     data = copy.deepcopy(default_data)
+    if "adaptive" in case or "smallest cell" in case:
+        data["mesh"] = {"adapt": True}
     edit(data)
     path = write_study(tmp_path, data)
     message = load_error(path)
