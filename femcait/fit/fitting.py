@@ -36,7 +36,14 @@ from femcait.sweep.expansion import set_key
 from femcait.sweep.runner import fingerprint
 
 RESOLUTION_KEY = "resolution.sigma"
-"""The parameter path of the Gaussian depth resolution."""
+"""The parameter path of the Gaussian depth resolution (shared by the experiments)."""
+
+DEPTH_OFFSET_KEY = "depth.offset"
+DEPTH_SCALE_KEY = "depth.scale"
+"""The parameter paths of the depth calibration (shared, or per experiment)."""
+
+MEASUREMENT_KEYS = (RESOLUTION_KEY, DEPTH_OFFSET_KEY, DEPTH_SCALE_KEY)
+"""Parameters of the measurement model, not of the studies."""
 
 FAILED_RUN_RESIDUAL = 10.0
 """Residual of every point of an experiment whose forward run failed (a fraction of 10
@@ -129,10 +136,17 @@ def free_parameters(
         experiment, _, key = path.rpartition(":")
         if experiment and experiment not in names:
             raise StudyError(f"{where}: no experiment named {experiment!r} ({', '.join(names)})")
-        if key == RESOLUTION_KEY:
-            if experiment:
+        if key in MEASUREMENT_KEYS:
+            if experiment and key == RESOLUTION_KEY:
                 raise StudyError(f"{where}: the resolution is shared; write {RESOLUTION_KEY}")
-            initial = spec.initial if spec.initial is not None else fit.resolution.sigma
+            if key == DEPTH_SCALE_KEY and spec.min <= 0:
+                raise StudyError(f"{where}.min: got {spec.min:g}, a depth scale must be > 0")
+            fixed = {
+                RESOLUTION_KEY: fit.resolution.sigma,
+                DEPTH_OFFSET_KEY: fit.depth.offset,
+                DEPTH_SCALE_KEY: fit.depth.scale,
+            }[key]
+            initial = spec.initial if spec.initial is not None else fixed
         else:
             chosen = [names[experiment]] if experiment else experiments
             values = [_study_value(e, key, where) for e in chosen]
@@ -145,6 +159,12 @@ def free_parameters(
         if spec.log and initial <= 0:
             raise StudyError(f"{where}: a log parameter needs a positive start, got {initial:g}")
         result.append(FreeParameter(path, experiment or None, key, spec, initial))
+    for key in (DEPTH_OFFSET_KEY, DEPTH_SCALE_KEY):
+        scopes = [p.experiment for p in result if p.key == key]
+        if None in scopes and len(scopes) > 1:
+            raise StudyError(
+                f"{source}: parameters: {key} is both shared and per experiment; give one"
+            )
     return result
 
 
@@ -168,7 +188,10 @@ def study_with(experiment: ExperimentData, parameters: list[FreeParameter], valu
     """The experiment's study dict with the parameter values set (SI numbers)."""
     study = copy.deepcopy(experiment.study)
     for parameter, value in zip(parameters, values, strict=True):
-        if parameter.key != RESOLUTION_KEY and parameter.experiment in (None, experiment.name):
+        if parameter.key not in MEASUREMENT_KEYS and parameter.experiment in (
+            None,
+            experiment.name,
+        ):
             set_key(study, parameter.key, float(value))
     return study
 
@@ -202,12 +225,25 @@ class ForwardModel:
         self._done = {name: done for name, (done, _) in found.items()}
         self._numbers = {name: count for name, (_, count) in found.items()}
 
+    def _measurement(self, key: str, fixed: float, values, experiment: str | None) -> float:
+        """A measurement-model value: the parameter's if it is free (for this experiment,
+        or shared), else the fit file's."""
+        for parameter, value in zip(self.parameters, values, strict=True):
+            if parameter.key == key and parameter.experiment in (None, experiment):
+                return float(value)
+        return fixed
+
     def sigma(self, values) -> float:
         """The depth resolution for these values."""
-        for parameter, value in zip(self.parameters, values, strict=True):
-            if parameter.key == RESOLUTION_KEY:
-                return float(value)
-        return self.fit.resolution.sigma
+        return self._measurement(RESOLUTION_KEY, self.fit.resolution.sigma, values, None)
+
+    def calibration(self, experiment: str, values) -> tuple[float, float]:
+        """The depth offset (m) and scale of an experiment's measured depths."""
+        depth = self.fit.depth
+        return (
+            self._measurement(DEPTH_OFFSET_KEY, depth.offset, values, experiment),
+            self._measurement(DEPTH_SCALE_KEY, depth.scale, values, experiment),
+        )
 
     def residuals(self, values) -> np.ndarray:
         """Residuals of every experiment, species and measured depth (one vector)."""
@@ -259,10 +295,9 @@ class ForwardModel:
         depth, fractions = profile
         measured = experiment.measured
         sigma = self.sigma(values)
-        model = {
-            name: convolved(depth, fractions[name], sigma, measured.depth_m)
-            for name in measured.fractions
-        }
+        offset, scale = self.calibration(experiment.name, values)
+        at = offset + scale * measured.depth_m  # the measured points' depths in the sample
+        model = {name: convolved(depth, fractions[name], sigma, at) for name in measured.fractions}
         self.last_model[experiment.name] = model
         return model
 

@@ -111,6 +111,12 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
         "points": result.points,
         "residual": fit.residual,
         "resolution_sigma_m": model.sigma(result.values),
+        "depth_calibration": {
+            e.name: dict(
+                zip(("offset_m", "scale"), model.calibration(e.name, result.values), strict=True)
+            )
+            for e in experiments
+        },
         "iterations": result.iterations,
         "forward_runs": result.forward_runs,
         "reused_runs": result.reused_runs,

@@ -10,7 +10,15 @@ from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from femcait.errors import StudyError
 from femcait.study.messages import describe, owner_model
 from femcait.study.section import Section
-from femcait.study.units import NonNegativeLength, Number, PositiveLength, invalid, si_magnitude
+from femcait.study.units import (
+    Length,
+    NonNegativeLength,
+    Number,
+    PositiveLength,
+    PositiveNumber,
+    invalid,
+    si_magnitude,
+)
 
 
 def _si(value: Any) -> float:
@@ -64,7 +72,7 @@ class Experiment(Section):
 
 class Parameter(Section):
     """A free parameter, at a study key path (all experiments whose study has it, or one:
-    'NAME:path'), or `resolution.sigma`."""
+    'NAME:path'), or `resolution.sigma`, `depth.offset`, `depth.scale`."""
 
     min: SI
     """Lower bound (SI, or with units)."""
@@ -96,6 +104,20 @@ class Resolution(Section):
     """Standard deviation in m (0: no convolution)."""
 
 
+class DepthCalibration(Section):
+    """How a measured depth maps to the depth in the sample: offset + scale x measured
+    depth (SIMS depths come from a sputter time and an assumed rate, and the first points
+    from a surface transient). Fixed unless `depth.offset` / `depth.scale` are parameters,
+    shared, or per experiment as 'NAME:depth.offset'."""
+
+    offset: Length = 0.0
+    """Depth in the sample of the measured depth 0, in m (positive: the first measured
+    point lies deeper than its depth column says)."""
+    scale: PositiveNumber = 1.0
+    """Depth in the sample per measured depth (1.05: the measured depths are 5 % short,
+    e.g. the sputter rate was taken 5 % too low)."""
+
+
 class FitFile(Section):
     """A fit of simulated to measured depth profiles."""
 
@@ -107,6 +129,8 @@ class FitFile(Section):
     """Free parameters by key path."""
     resolution: Resolution = Resolution()
     """Depth resolution (fixed unless `resolution.sigma` is a parameter)."""
+    depth: DepthCalibration = DepthCalibration()
+    """Calibration of the measured depths (fixed unless fitted)."""
     residual: Literal["linear", "log"] = "linear"
     """Residual per point: model - measured (fractions), or the difference of their
     natural logarithms (both taken at least at the floor)."""

@@ -6,6 +6,7 @@ input stops before any forward run, naming the key."""
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
@@ -192,3 +193,59 @@ def test_a_joint_fit_shares_one_parameter_and_fits_another_per_experiment(fit_fo
     assert studies[0]["experiment"]["surface_potential"] == "5 V"  # untouched in k
     assert studies[1]["experiment"]["surface_potential"] == pytest.approx(potential["value"])
     assert {p.name for p in (out / "runs").iterdir()} == {"k", "b"}
+
+
+def test_a_depth_offset_and_scale_are_recovered(fit_folder):
+    """The synthetic profile of the true study, with its depths miscalibrated as a SIMS
+    sputter rate and surface transient would (measured = (true - 1.5 nm) / 1.08), is fitted
+    for `depth.offset` and `depth.scale` alone: one forward run (the study never changes),
+    both back within 3 standard errors."""
+    offset_nm, scale = 1.5, 1.08
+    subprocess.run(
+        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
+         str(fit_folder / "calibrated.csv"), "--depth", "60e-9", "--points", "60",
+         "--noise", "0.01", "--seed", "4"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    rows = list(csv.DictReader((fit_folder / "calibrated.csv").open()))
+    with (fit_folder / "miscalibrated.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            depth = (float(row["depth_nm"]) - offset_nm) / scale
+            if depth > 0:
+                writer.writerow({**row, "depth_nm": depth})
+    parameters = {
+        "depth.offset": {"min": "-5 nm", "max": "5 nm"},
+        "depth.scale": {"min": 0.8, "max": 1.25},
+    }
+    path = Path(fit_file(fit_folder, "miscalibrated.csv", parameters))
+    data = yaml.safe_load(path.read_text())
+    data["experiments"][0]["study"] = "truth.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = fit_folder / "out_calibration"
+    femcait("fit", str(path), "--out", str(out))
+    report = json.loads((out / "fit.json").read_text())
+    assert report["status"] == "converged"
+    assert report["forward_runs"] == 1
+    fitted_offset = report["parameters"]["depth.offset"]
+    fitted_scale = report["parameters"]["depth.scale"]
+    assert abs(fitted_offset["value"] - offset_nm * 1e-9) < 3 * fitted_offset["stderr"]
+    assert abs(fitted_scale["value"] - scale) < 3 * fitted_scale["stderr"]
+    assert 0 < fitted_scale["stderr"] < 0.02
+    calibration = report["depth_calibration"]["k"]
+    assert calibration == {"offset_m": fitted_offset["value"], "scale": fitted_scale["value"]}
+
+
+def test_a_depth_calibration_both_shared_and_per_experiment_is_refused(fit_folder):
+    (fit_folder / "measured_cal.csv").write_text("depth_nm,K_frac,Li_frac\n1,0.9,0.1\n2,0.5,0.5\n")
+    parameters = {
+        "depth.scale": {"min": 0.8, "max": 1.2},
+        "k:depth.scale": {"min": 0.8, "max": 1.2},
+    }
+    out = fit_folder / "out_cal_bad"
+    result = femcait("fit", fit_file(fit_folder, "measured_cal.csv", parameters), "--out",
+                     str(out), check=False)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "depth.scale is both shared and per experiment" in result.stderr
+    assert not out.exists()
