@@ -111,6 +111,7 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
         "points": result.points,
         "residual": fit.residual,
         "resolution_sigma_m": model.sigma(result.values),
+        "signal_levels": {e.name: e.measured.signal_levels for e in experiments},
         "depth_calibration": {
             e.name: dict(
                 zip(("offset_m", "scale"), model.calibration(e.name, result.values), strict=True)

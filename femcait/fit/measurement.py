@@ -3,7 +3,7 @@ them: a Gaussian depth resolution, evaluated at the measured depths."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +15,14 @@ from femcait.study.csv_columns import read_columns
 
 @dataclass(frozen=True)
 class MeasuredProfile:
-    """Measured fractions of n_bg at depths (m), inside the fit window, per species."""
+    """Measured fractions of n_bg at depths (m), inside the fit window, per species
+    (signals divided by their level)."""
 
     depth_m: np.ndarray
     fractions: dict[str, np.ndarray]
     floor: float
+    signal_levels: dict[str, float] = field(default_factory=dict)
+    """Per species measured as a signal: the signal taken as n_bg."""
 
     @property
     def points(self) -> int:
@@ -50,7 +53,11 @@ def read_measured(spec: Measured, base_dir: Path, where: str) -> MeasuredProfile
     keep = np.ones(depth.size, dtype=bool)
     if spec.window is not None:
         keep = (depth >= spec.window[0]) & (depth <= spec.window[1])
-    fractions = {name: np.asarray(table[column])[keep] for name, column in spec.species.items()}
+    levels = signal_levels(spec, depth, table, f"{where}.file: {str(path)!r}")
+    fractions = {
+        name: np.asarray(table[column])[keep] / levels.get(name, 1.0)
+        for name, column in spec.species.items()
+    }
     above_floor = sum(int(np.sum(values > spec.floor)) for values in fractions.values())
     if not keep.any() or above_floor == 0:
         raise StudyError(
@@ -60,7 +67,27 @@ def read_measured(spec: Measured, base_dir: Path, where: str) -> MeasuredProfile
     for name, values in fractions.items():
         if np.any(values < 0):
             raise StudyError(f"{where}.species.{name}: negative fractions in {str(path)!r}")
-    return MeasuredProfile(depth[keep], fractions, spec.floor)
+    return MeasuredProfile(depth[keep], fractions, spec.floor, levels)
+
+
+def signal_levels(spec: Measured, depth: np.ndarray, table, where: str) -> dict[str, float]:
+    """The signal that means n_bg, per species measured as a signal (`Measured.signals`)."""
+    levels: dict[str, float] = {}
+    for name, level in (spec.signals or {}).items():
+        if level != "bulk":
+            levels[name] = float(level)
+            continue
+        start, end = spec.bulk_window
+        inside = (depth >= start) & (depth <= end)
+        values = np.asarray(table[spec.species[name]])[inside]
+        if not inside.any() or not values.mean() > 0:
+            raise StudyError(
+                f"{where}: the bulk window [{start:g}, {end:g}] m holds "
+                f"{'no row' if not inside.any() else 'no positive signal'} of {name}: "
+                "nothing to normalise to"
+            )
+        levels[name] = float(values.mean())
+    return levels
 
 
 def convolved(

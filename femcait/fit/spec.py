@@ -50,12 +50,31 @@ class Measured(Section):
     the true value is not above it."""
     window: tuple[NonNegativeLength, PositiveLength] | None = None
     """Depth range used in the fit, in m (default: all rows)."""
+    signals: dict[str, Annotated[float, Field(gt=0)] | Literal["bulk"]] | None = None
+    """The species columns hold raw signals (e.g. SIMS counts), not fractions: per species,
+    the signal that means n_bg, or "bulk": its mean signal inside `bulk_window` (the pristine
+    glass, where the native species is at n_bg). Null: the columns are fractions. The
+    floor is a fraction either way."""
+    bulk_window: tuple[NonNegativeLength, PositiveLength] | None = None
+    """Depth range of the pristine bulk, in m (measured depths), for "bulk" signals."""
 
     @model_validator(mode="after")
     def _check_window(self) -> Self:
-        if self.window is not None and self.window[0] >= self.window[1]:
-            start, end = self.window
-            raise invalid(f"got [{start:g}, {end:g}] m, the start must be < the end", "window")
+        for key in ("window", "bulk_window"):
+            span = getattr(self, key)
+            if span is not None and span[0] >= span[1]:
+                raise invalid(f"got [{span[0]:g}, {span[1]:g}] m, the start must be < the end", key)
+        for name, level in (self.signals or {}).items():
+            if name not in self.species:
+                raise invalid(
+                    f"got species {name!r}, must be one of the measured species "
+                    f"({', '.join(self.species)})",
+                    f"signals.{name}",
+                )
+            if level == "bulk" and self.bulk_window is None:
+                raise invalid(
+                    f"{name} is normalised to the bulk, but no bulk_window is given", "signals"
+                )
         return self
 
 

@@ -75,6 +75,46 @@ def test_a_measured_file_is_read_in_its_window(tmp_path):
     assert profile.points == 2
 
 
+def test_signals_become_fractions_by_their_level_or_the_bulk(tmp_path):
+    (tmp_path / "m.csv").write_text(
+        "depth_nm,K,Li\n1,2000,100\n2,1000,500\n3,10,980\n50,0,1010\n60,0,990\n"
+    )
+    spec = measured_spec(
+        species={"K": "K", "Li": "Li"},
+        signals={"K": 2000.0, "Li": "bulk"},
+        bulk_window=(40e-9, 70e-9),
+        window=(0.0, 10e-9),
+    )
+    profile = read_measured(spec, tmp_path, "where")
+    assert profile.signal_levels == {"K": 2000.0, "Li": 1000.0}
+    assert profile.fractions["K"] == pytest.approx([1.0, 0.5, 0.005])
+    assert profile.fractions["Li"] == pytest.approx([0.1, 0.5, 0.98])
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"signals": {"Li": "bulk"}}, "signals.Li: got species 'Li', must be one of"),
+        ({"signals": {"K": "bulk"}}, "K is normalised to the bulk, but no bulk_window"),
+        ({"signals": {"K": 0}}, "signals.K"),
+        ({"bulk_window": ["5 nm", "2 nm"]}, "bulk_window: got [5e-09, 2e-09] m"),
+    ],
+)
+def test_bad_signal_settings_name_the_key(changes, named):
+    data = fit_dict()
+    data["experiments"][0]["measured"].update(changes)
+    with pytest.raises(StudyError) as error:
+        fit_from_dict(data, "f.yaml")
+    assert named in str(error.value)
+
+
+def test_an_empty_bulk_window_is_named(tmp_path):
+    (tmp_path / "m.csv").write_text("depth_nm,K\n1,2000\n2,1000\n")
+    spec = measured_spec(signals={"K": "bulk"}, bulk_window=(40e-9, 70e-9))
+    with pytest.raises(StudyError, match=r"bulk window \[4e-08, 7e-08\] m holds no row of K"):
+        read_measured(spec, tmp_path, "f.yaml: experiments.0.measured")
+
+
 @pytest.mark.parametrize(
     ("content", "spec", "named"),
     [
