@@ -25,7 +25,7 @@ import numpy as np
 from mpi4py import MPI
 
 from femcait.errors import StudyError
-from femcait.fit.measurement import MeasuredProfile, convolved
+from femcait.fit.measurement import MeasuredProfile, observed
 from femcait.fit.spec import FitFile, Parameter
 from femcait.output.tables import read_final_profile
 from femcait.preflight import check_study
@@ -35,14 +35,14 @@ from femcait.study.messages import MISSING, lookup
 from femcait.sweep.expansion import set_key
 from femcait.sweep.runner import fingerprint
 
-RESOLUTION_KEY = "resolution.sigma"
-"""The parameter path of the Gaussian depth resolution (shared by the experiments)."""
+RESOLUTION_KEYS = ("resolution.sigma", "resolution.mixing", "resolution.information")
+"""The parameter paths of the depth resolution (shared by the experiments)."""
 
 DEPTH_OFFSET_KEY = "depth.offset"
 DEPTH_SCALE_KEY = "depth.scale"
 """The parameter paths of the depth calibration (shared, or per experiment)."""
 
-MEASUREMENT_KEYS = (RESOLUTION_KEY, DEPTH_OFFSET_KEY, DEPTH_SCALE_KEY)
+MEASUREMENT_KEYS = (*RESOLUTION_KEYS, DEPTH_OFFSET_KEY, DEPTH_SCALE_KEY)
 """Parameters of the measurement model, not of the studies."""
 
 FAILED_RUN_RESIDUAL = 10.0
@@ -137,12 +137,14 @@ def free_parameters(
         if experiment and experiment not in names:
             raise StudyError(f"{where}: no experiment named {experiment!r} ({', '.join(names)})")
         if key in MEASUREMENT_KEYS:
-            if experiment and key == RESOLUTION_KEY:
-                raise StudyError(f"{where}: the resolution is shared; write {RESOLUTION_KEY}")
+            if experiment and key in RESOLUTION_KEYS:
+                raise StudyError(f"{where}: the resolution is shared; write {key}")
             if key == DEPTH_SCALE_KEY and spec.min <= 0:
                 raise StudyError(f"{where}.min: got {spec.min:g}, a depth scale must be > 0")
+            if key in RESOLUTION_KEYS and spec.min < 0:
+                raise StudyError(f"{where}.min: got {spec.min:g}, a length must be >= 0")
             fixed = {
-                RESOLUTION_KEY: fit.resolution.sigma,
+                **dict(zip(RESOLUTION_KEYS, _resolution(fit), strict=True)),
                 DEPTH_OFFSET_KEY: fit.depth.offset,
                 DEPTH_SCALE_KEY: fit.depth.scale,
             }[key]
@@ -166,6 +168,12 @@ def free_parameters(
                 f"{source}: parameters: {key} is both shared and per experiment; give one"
             )
     return result
+
+
+def _resolution(fit: FitFile) -> tuple[float, float, float]:
+    """The fit file's depth resolution: sigma, mixing, information (m)."""
+    r = fit.resolution
+    return r.sigma, r.mixing, r.information
 
 
 def _study_value(experiment: ExperimentData, key: str, where: str) -> float:
@@ -233,9 +241,13 @@ class ForwardModel:
                 return float(value)
         return fixed
 
-    def sigma(self, values) -> float:
-        """The depth resolution for these values."""
-        return self._measurement(RESOLUTION_KEY, self.fit.resolution.sigma, values, None)
+    def resolution(self, values) -> tuple[float, float, float]:
+        """The depth resolution for these values: sigma, mixing, information (m)."""
+        fixed = _resolution(self.fit)
+        return tuple(
+            self._measurement(key, value, values, None)
+            for key, value in zip(RESOLUTION_KEYS, fixed, strict=True)
+        )
 
     def calibration(self, experiment: str, values) -> tuple[float, float]:
         """The depth offset (m) and scale of an experiment's measured depths."""
@@ -294,10 +306,12 @@ class ForwardModel:
         )
         depth, fractions = profile
         measured = experiment.measured
-        sigma = self.sigma(values)
+        resolution = self.resolution(values)
         offset, scale = self.calibration(experiment.name, values)
         at = offset + scale * measured.depth_m  # the measured points' depths in the sample
-        model = {name: convolved(depth, fractions[name], sigma, at) for name in measured.fractions}
+        model = {
+            name: observed(depth, fractions[name], *resolution, at) for name in measured.fractions
+        }
         self.last_model[experiment.name] = model
         return model
 
@@ -360,13 +374,26 @@ def run_fit(model: ForwardModel) -> FitResult:
         values = [p.value(xi) for p, xi in zip(parameters, x, strict=True)]
         return model.residuals(values)
 
+    def jacobian(x: np.ndarray) -> np.ndarray:
+        """Forward differences with steps of DIFF_STEP in the scaled parameters (backward
+        at an upper bound). scipy's own steps are relative to |x|: at the start, x = 0,
+        they were 1.5e-8, far below the forward runs' own error."""
+        at = residuals(x)  # a forward run found again: its study is unchanged
+        columns = []
+        for i in range(len(x)):
+            step = DIFF_STEP if x[i] + DIFF_STEP <= upper[i] else -DIFF_STEP
+            moved = x.copy()
+            moved[i] += step
+            columns.append((residuals(moved) - at) / step)
+        return np.column_stack(columns)
+
     budget = model.fit.max_forward_runs
     result = least_squares(
         residuals,
         np.zeros(len(parameters)),
+        jac=jacobian,
         bounds=(lower, upper),
         method="trf",
-        diff_step=DIFF_STEP,
         max_nfev=max(1, budget // (len(parameters) + 1)),
         x_scale=1.0,
     )

@@ -110,7 +110,13 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
         "reduced_chi2": result.reduced_chi2,
         "points": result.points,
         "residual": fit.residual,
-        "resolution_sigma_m": model.sigma(result.values),
+        "resolution": dict(
+            zip(
+                ("sigma_m", "mixing_m", "information_m"),
+                model.resolution(result.values),
+                strict=True,
+            )
+        ),
         "signal_levels": {e.name: e.measured.signal_levels for e in experiments},
         "depth_calibration": {
             e.name: dict(

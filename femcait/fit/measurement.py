@@ -1,5 +1,6 @@
 """Measured depth profiles, and the measurement model that maps a simulated profile onto
-them: a Gaussian depth resolution, evaluated at the measured depths."""
+them: a depth resolution (Gaussian, or Hofmann's mixing-roughness-information model),
+evaluated at the measured depths."""
 
 from __future__ import annotations
 
@@ -104,3 +105,58 @@ def convolved(
     fine = np.interp(grid, depth_m, values)
     weights = np.exp(-0.5 * ((at_m[:, None] - grid[None, :]) / sigma_m) ** 2)
     return (weights @ fine) / weights.sum(axis=1)
+
+
+KERNEL_SAMPLES = 50
+"""Samples of the resolution function per its shortest length..."""
+
+KERNEL_MAX_SAMPLES = 20_000
+"""...but at most this many over its whole span (lengths decades apart)."""
+
+EXPONENTIAL_TAIL = 12.0
+"""An exponential of the resolution function is cut at this many decay lengths."""
+
+
+def observed(
+    depth_m: np.ndarray,
+    values: np.ndarray,
+    sigma_m: float,
+    mixing_m: float,
+    information_m: float,
+    at_m: np.ndarray,
+) -> np.ndarray:
+    """A profile seen through the mixing-roughness-information (MRI) depth resolution
+    (S. Hofmann, Surf. Interface Anal. 21 (1994) 673) at the depths ``at_m``: the signal at
+    sputter depth z is the integral of X(z - u) g(u) du, with g the convolution of
+
+    * g_w(u) = exp(-(u + w) / w) / w for u >= -w (atomic mixing: the mixed zone reaches w
+      ahead of the sputter front, and the material in it is sputtered from the top),
+    * g_lambda(u) = exp(-u / lambda) / lambda for u >= 0 (information depth),
+    * a Gaussian of standard deviation sigma (roughness),
+
+    each left out when its length is 0. Only the sample (depth >= 0) contributes, the
+    weights renormalised near the surface; beyond the simulated depths the last value
+    holds. With w = lambda = 0 this is `convolved`."""
+    if mixing_m == 0 and information_m == 0:
+        return convolved(depth_m, values, sigma_m, at_m)
+    lengths = [length for length in (sigma_m, mixing_m, information_m) if length > 0]
+    span = EXPONENTIAL_TAIL * (mixing_m + information_m) + 12 * sigma_m
+    step = max(min(lengths) / KERNEL_SAMPLES, span / KERNEL_MAX_SAMPLES)
+    offsets, kernel = np.zeros(1), np.ones(1)  # a delta at u = 0
+    parts = []
+    if mixing_m > 0:
+        u = np.arange(-mixing_m, (EXPONENTIAL_TAIL - 1) * mixing_m + step, step)
+        parts.append((u, np.exp(-(u + mixing_m) / mixing_m)))
+    if information_m > 0:
+        u = np.arange(0.0, EXPONENTIAL_TAIL * information_m + step, step)
+        parts.append((u, np.exp(-u / information_m)))
+    if sigma_m > 0:
+        u = np.arange(-6 * sigma_m, 6 * sigma_m + step, step)
+        parts.append((u, np.exp(-0.5 * (u / sigma_m) ** 2)))
+    for u, weights in parts:  # convolve on the common step: offsets add up
+        kernel = np.convolve(kernel, weights)
+        offsets = offsets[0] + u[0] + step * np.arange(kernel.size)
+    sample = at_m[:, None] - offsets[None, :]  # the depth each weight looks at
+    weights = np.where(sample >= 0, kernel[None, :], 0.0)
+    seen = np.interp(np.maximum(sample, 0.0), depth_m, values)
+    return (weights * seen).sum(axis=1) / weights.sum(axis=1)

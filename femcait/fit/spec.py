@@ -91,7 +91,8 @@ class Experiment(Section):
 
 class Parameter(Section):
     """A free parameter, at a study key path (all experiments whose study has it, or one:
-    'NAME:path'), or `resolution.sigma`, `depth.offset`, `depth.scale`."""
+    'NAME:path'), or `resolution.sigma`, `resolution.mixing`, `resolution.information`,
+    `depth.offset`, `depth.scale`."""
 
     min: SI
     """Lower bound (SI, or with units)."""
@@ -116,11 +117,18 @@ class Parameter(Section):
 
 
 class Resolution(Section):
-    """Depth resolution of the measurement: the simulated profile is convolved with a
-    Gaussian of this standard deviation before it is compared."""
+    """Depth resolution of the measurement, Hofmann's mixing-roughness-information (MRI)
+    model: the simulated profile is convolved with a Gaussian (roughness), an exponential
+    reaching `mixing` ahead of the sputter front (atomic mixing), and an exponential of
+    decay length `information` (information depth) before it is compared."""
 
     sigma: NonNegativeLength = 0.0
-    """Standard deviation in m (0: no convolution)."""
+    """Standard deviation of the Gaussian (roughness) in m (0: none)."""
+    mixing: NonNegativeLength = 0.0
+    """Mixing length w in m (0: none): material down to w below the sputter front is mixed
+    and sputtered from the top."""
+    information: NonNegativeLength = 0.0
+    """Information depth lambda in m (0: none; for SIMS usually 0)."""
 
 
 class DepthCalibration(Section):
@@ -147,7 +155,7 @@ class FitFile(Section):
     parameters: dict[str, Parameter] = Field(min_length=1)
     """Free parameters by key path."""
     resolution: Resolution = Resolution()
-    """Depth resolution (fixed unless `resolution.sigma` is a parameter)."""
+    """Depth resolution (fixed unless its keys are parameters)."""
     depth: DepthCalibration = DepthCalibration()
     """Calibration of the measured depths (fixed unless fitted)."""
     residual: Literal["linear", "log"] = "linear"

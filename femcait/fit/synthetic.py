@@ -1,6 +1,7 @@
 """Synthetic measured profiles made by femcait itself: a run's profile at the end, seen
-through a Gaussian depth resolution, sampled at given depths, with Gaussian noise and
-a detection floor. For recovery tests and the shipped fit example.
+through a depth resolution (Gaussian, or the MRI model with mixing and information
+depth), sampled at given depths, with Gaussian noise and a detection floor. For recovery
+tests and the shipped fit example.
 
     python -m femcait.fit.synthetic STUDY.yaml OUT.csv --sigma 2e-9 --noise 0.01 --seed 1
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from femcait.fit.measurement import convolved
+from femcait.fit.measurement import observed
 from femcait.output.tables import read_final_profile
 
 
@@ -27,9 +28,12 @@ def synthetic_profile(
     noise: float,
     floor: float,
     seed: int,
+    mixing_m: float = 0.0,
+    information_m: float = 0.0,
 ) -> None:
     """Run the study, and write ``depth_nm`` and ``<species>_frac`` columns to ``out_csv``:
-    the convolved fractions plus N(0, noise) noise, values below ``floor`` set to it."""
+    the fractions seen through the resolution plus N(0, noise) noise, values below
+    ``floor`` set to it."""
     import dolfinx_solver  # noqa: F401  (before dolfinx / petsc4py)
     from mpi4py import MPI
 
@@ -42,7 +46,7 @@ def synthetic_profile(
         depth, fractions = read_final_profile(Path(tmp) / "run")
     columns = {"depth_nm": depths_m * 1e9}
     for name in species:
-        values = convolved(depth, fractions[name], sigma_m, depths_m)
+        values = observed(depth, fractions[name], sigma_m, mixing_m, information_m, depths_m)
         values = values + rng.normal(0.0, noise, values.size)
         columns[f"{name}_frac"] = np.maximum(values, floor)
     with open(out_csv, "w", newline="") as stream:
@@ -57,6 +61,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--species", nargs="+", default=["K", "Li"])
     parser.add_argument("--sigma", type=float, default=2e-9, help="resolution (m)")
+    parser.add_argument("--mixing", type=float, default=0.0, help="MRI mixing length (m)")
+    parser.add_argument("--information", type=float, default=0.0, help="information depth (m)")
     parser.add_argument("--noise", type=float, default=0.01, help="noise (fraction of n_bg)")
     parser.add_argument("--floor", type=float, default=1e-3)
     parser.add_argument("--depth", type=float, default=150e-9, help="deepest point (m)")
@@ -65,7 +71,16 @@ def main() -> None:
     args = parser.parse_args()
     depths = np.linspace(args.depth / args.points, args.depth, args.points)
     synthetic_profile(
-        args.study, args.out, args.species, depths, args.sigma, args.noise, args.floor, args.seed
+        args.study,
+        args.out,
+        args.species,
+        depths,
+        args.sigma,
+        args.noise,
+        args.floor,
+        args.seed,
+        args.mixing,
+        args.information,
     )
 
 

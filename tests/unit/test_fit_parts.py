@@ -10,7 +10,7 @@ import pytest
 
 from femcait.errors import StudyError
 from femcait.fit.fitting import FreeParameter, point_residuals
-from femcait.fit.measurement import convolved, read_measured
+from femcait.fit.measurement import convolved, observed, read_measured
 from femcait.fit.spec import Measured, Parameter, fit_from_dict
 
 
@@ -148,6 +148,45 @@ def test_the_resolution_keeps_a_flat_profile_and_smears_a_step_like_erf():
     # a discontinuity sampled every sigma / 50 is off by up to 0.4 / 50 = 0.008 / 2
     assert seen[far] == pytest.approx(expected[far], abs=5e-3)
     assert convolved(depth, step, 0.0, at) == pytest.approx(np.interp(at, depth, step))
+
+
+def test_the_mri_resolution_without_mixing_and_information_is_the_gaussian():
+    depth = np.linspace(0.0, 100e-9, 2001)
+    values = np.where(depth < 30e-9, 1.0, 0.0)
+    at = np.linspace(1e-9, 60e-9, 60)
+    assert observed(depth, values, 3e-9, 0.0, 0.0, at) == pytest.approx(
+        convolved(depth, values, 3e-9, at), rel=1e-12
+    )
+    flat = observed(depth, np.full_like(depth, 0.7), 1e-9, 2e-9, 0.5e-9, at)
+    assert flat == pytest.approx(0.7, rel=1e-12)
+
+
+def test_atomic_mixing_takes_a_step_away_exponentially_ahead_of_it():
+    """A step at z0 seen through mixing alone: the signal falls as exp(-(z - z0 + w) / w)
+    from z0 - w on (the mixed zone reaches the step before the sputter front does)."""
+    depth = np.linspace(0.0, 200e-9, 40001)
+    z0, w = 50e-9, 4e-9
+    values = np.where(depth < z0, 1.0, 0.0)
+    at = np.linspace(30e-9, 80e-9, 101)
+    expected = np.where(at <= z0 - w, 1.0, np.exp(-(at - z0 + w) / w))
+    seen = observed(depth, values, 0.0, w, 0.0, at)
+    assert seen == pytest.approx(expected, abs=0.02)  # the kernel sampled every w / 50
+    assert seen[at < z0 - w - 0.2e-9] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_the_information_depth_shifts_a_thin_layer_by_lambda_and_mixing_does_not():
+    depth = np.linspace(0.0, 200e-9, 40001)
+    z0 = 80e-9
+    layer = np.exp(-0.5 * ((depth - z0) / 0.5e-9) ** 2)
+    at = np.linspace(40e-9, 160e-9, 4801)
+
+    def centroid(seen):
+        return float(np.sum(at * seen) / np.sum(seen))
+
+    assert centroid(observed(depth, layer, 1e-9, 0.0, 3e-9, at)) == pytest.approx(
+        z0 + 3e-9, abs=0.05e-9
+    )
+    assert centroid(observed(depth, layer, 1e-9, 3e-9, 0.0, at)) == pytest.approx(z0, abs=0.05e-9)
 
 
 def test_points_at_the_floor_count_only_where_the_model_rises_above_it():
