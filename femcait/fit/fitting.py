@@ -47,7 +47,8 @@ MEASUREMENT_KEYS = (*RESOLUTION_KEYS, DEPTH_OFFSET_KEY, DEPTH_SCALE_KEY)
 
 FAILED_RUN_RESIDUAL = 10.0
 """Residual of every point of an experiment whose forward run failed (a fraction of 10
-n_bg, or 10 in ln): far worse than any run that completes, so the fit moves away."""
+n_bg, or 10 in ln; for counts 10 n_bg in units of the counting noise): far worse than any
+run that completes, so the fit moves away."""
 
 DIFF_STEP = 1e-2
 """Finite-difference step of the Jacobian in the scaled parameters (1 % of a linear
@@ -316,20 +317,33 @@ class ForwardModel:
         return model
 
     def _residual(self, measured: MeasuredProfile, model) -> np.ndarray:
-        if model is None:
-            return np.full(measured.points, FAILED_RUN_RESIDUAL)
+        if model is None:  # in counting-noise units, 10 n_bg is 10 L / sqrt(L)
+            counts = self.fit.residual == "poisson"
+            scale = math.sqrt(max(measured.signal_levels.values())) if counts else 1.0
+            return np.full(measured.points, FAILED_RUN_RESIDUAL * scale)
         parts = []
         for name, data in measured.fractions.items():
-            parts.append(point_residuals(model[name], data, measured.floor, self.fit.residual))
+            level = measured.signal_levels.get(name)
+            parts.append(
+                point_residuals(model[name], data, measured.floor, self.fit.residual, level)
+            )
         return np.concatenate(parts)
 
 
-def point_residuals(model: np.ndarray, data: np.ndarray, floor: float, kind: str) -> np.ndarray:
+def point_residuals(
+    model: np.ndarray, data: np.ndarray, floor: float, kind: str, level: float | None = None
+) -> np.ndarray:
     """Residuals per point; a measured value at or below the floor only says the true one
-    is not above it, so the model is penalised there only where it rises above the floor."""
+    is not above it, so the model is penalised there only where it rises above the floor.
+    ``level``: the counts that mean n_bg (for the Poisson residual, whose noise is the
+    square root of the counts, at least 1)."""
     censored = data <= floor
     tiny = max(floor, 1e-12)
-    if kind == "log":
+    if kind == "poisson":
+        noise = np.sqrt(np.maximum(data * level, 1.0))
+        difference = (model - data) * level / noise
+        above = (model - floor) * level / np.sqrt(max(floor * level, 1.0))
+    elif kind == "log":
         difference = np.log(np.maximum(model, tiny)) - np.log(np.maximum(data, tiny))
         above = np.log(np.maximum(model, tiny)) - math.log(tiny)
     else:

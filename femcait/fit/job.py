@@ -149,7 +149,8 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
         fitted = model.last_model.get(experiment.name)
         for name, data in measured.fractions.items():
             values = fitted[name] if fitted else np.full(data.size, np.nan)
-            residual = point_residuals(values, data, measured.floor, fit.residual)
+            level = measured.signal_levels.get(name)
+            residual = point_residuals(values, data, measured.floor, fit.residual, level)
             for row in zip(measured.depth_m, data, values, residual, strict=True):
                 point = dict(zip(point_columns, row, strict=True))
                 table.append({"experiment": experiment.name, "species": name, **point})

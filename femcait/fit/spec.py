@@ -158,9 +158,10 @@ class FitFile(Section):
     """Depth resolution (fixed unless its keys are parameters)."""
     depth: DepthCalibration = DepthCalibration()
     """Calibration of the measured depths (fixed unless fitted)."""
-    residual: Literal["linear", "log"] = "linear"
-    """Residual per point: model - measured (fractions), or the difference of their
-    natural logarithms (both taken at least at the floor)."""
+    residual: Literal["linear", "log", "poisson"] = "linear"
+    """Residual per point: model - measured (fractions), the difference of their natural
+    logarithms (both taken at least at the floor), or, for counts (every species measured
+    as `signals`), model - measured in counts over the counting noise sqrt(counts)."""
     max_forward_runs: int = Field(default=200, ge=1)
     """Most forward runs per experiment before the fit stops."""
 
@@ -169,6 +170,17 @@ class FitFile(Section):
         names = [e.name for e in self.experiments]
         if len(set(names)) != len(names):
             raise invalid(f"names must differ, got {names}", "experiments")
+        if self.residual == "poisson":
+            for index, experiment in enumerate(self.experiments):
+                measured = experiment.measured
+                counted = set(measured.signals or {})
+                if missing := [name for name in measured.species if name not in counted]:
+                    raise invalid(
+                        f"got 'poisson', which needs counts, but experiment "
+                        f"{experiment.name!r} measures {', '.join(missing)} as fractions "
+                        f"(give experiments.{index}.measured.signals)",
+                        "residual",
+                    )
         return self
 
 

@@ -198,6 +198,23 @@ def test_points_at_the_floor_count_only_where_the_model_rises_above_it():
     assert log == pytest.approx([math.log(0.4 / 0.5), 0.0, math.log(3.0)])
 
 
+def test_counts_are_weighted_by_their_poisson_noise():
+    level = 1e4  # counts per n_bg
+    data = np.array([0.5, 0.01, 1e-4])  # 5000, 100 and 1 counts
+    model = np.array([0.51, 0.0, 1e-3])
+    residual = point_residuals(model, data, 1e-4, "poisson", level)
+    # (model - data) counts over sqrt(counts); at the floor only a model above it counts
+    assert residual == pytest.approx([100 / math.sqrt(5000), -100 / 10, 9 / 1])
+
+
+def test_a_poisson_residual_needs_counts_for_every_species():
+    data = fit_dict(residual="poisson")
+    with pytest.raises(StudyError, match="measures K as fractions"):
+        fit_from_dict(data, "f.yaml")
+    data["experiments"][0]["measured"]["signals"] = {"K": 1e4}
+    assert fit_from_dict(data, "f.yaml").residual == "poisson"
+
+
 @pytest.mark.parametrize("log", [True, False])
 def test_parameters_scale_and_unscale(log):
     spec = Parameter(min=1e-22, max=1e-19, log=log)
