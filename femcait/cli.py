@@ -249,6 +249,7 @@ def fit_command(args: argparse.Namespace) -> int:
     _start_solver()
     from mpi4py import MPI
 
+    from femcait.fit.display import readable
     from femcait.fit.job import run_fit_job
 
     comm = MPI.COMM_WORLD
@@ -270,7 +271,7 @@ def fit_command(args: argparse.Namespace) -> int:
         )
         return 130
     for path, value, stderr in zip(fit.parameters, result.values, result.stderr, strict=True):
-        log(f"  {path} = {value:.5g} +- {stderr:.2g}")
+        log(f"  {path} = {readable(path, value, stderr)}")
     log(
         f"{fit.name}: {result.status} ({result.message}); reduced chi2 "
         f"{result.reduced_chi2:.3g}, {result.forward_runs} forward runs "

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from femcait.errors import StudyError
+from femcait.fit.display import readable
 from femcait.fit.fitting import FreeParameter, point_residuals
 from femcait.fit.measurement import convolved, observed, read_measured
 from femcait.fit.spec import Measured, Parameter, fit_from_dict
@@ -250,3 +251,23 @@ def test_a_forward_run_that_cannot_run_is_a_large_residual_and_logged(tmp_path):
     assert model.record.failures == [lines[0].strip()]
     assert "run 0001 of k failed: s.yaml: limits.max_front_fraction" in lines[0]
     assert not (tmp_path / "runs").exists()  # nothing was run
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "shown"),
+    [
+        (
+            "species.Li.diffusion.sed.fwhm",
+            4.0104e-20,
+            "4.0104e-20 +- 1.3e-22 (0.25031 +- 0.00081 eV)",
+        ),
+        ("k:species.Li.diffusion.sed.centre", -8.0e-20, "(-0.49932 +- 0.00081 eV)"),
+        ("resolution.sigma", 2e-9, "2e-09 +- 1.3e-22 (2 +- 1.3e-13 nm)"),
+        ("species.K.diffusion.D", 2.6e-21, "2.6e-21 +- 1.3e-22"),
+    ],
+)
+def test_fitted_energies_and_lengths_are_also_shown_in_ev_and_nm(path, value, shown):
+    text = readable(path, value, 1.3e-22)
+    assert shown in text
+    if "D" in path:
+        assert "(" not in text
