@@ -36,12 +36,16 @@ def read_measured(spec: Measured, base_dir: Path, where: str) -> MeasuredProfile
     path = base_dir / spec.file
     if not path.is_file():
         raise StudyError(f"{where}.file: {str(path)!r} does not exist")
-    columns = [spec.depth_column, *spec.species.values()]
+    axis = spec.depth_column or spec.time_column
+    columns = [axis, *spec.species.values()]
     try:
         table = read_columns(path, columns)
     except ValueError as error:
         raise StudyError(f"{where}.file: {error}") from None
-    depth = np.asarray(table[spec.depth_column]) * spec.depth_unit
+    if spec.depth_column is not None:
+        depth = np.asarray(table[axis]) * spec.depth_unit
+    else:  # sputter time times the rate
+        depth = np.asarray(table[axis]) * spec.time_unit * spec.sputter_rate
     steps = np.diff(depth)
     if np.any(steps <= 0):
         row = int(np.argmax(steps <= 0)) + 3  # the header is line 1

@@ -16,6 +16,8 @@ from femcait.study.units import (
     Number,
     PositiveLength,
     PositiveNumber,
+    PositiveSpeed,
+    PositiveTime,
     invalid,
     si_magnitude,
 )
@@ -39,10 +41,16 @@ class Measured(Section):
 
     file: str
     """CSV file, relative to the fit file."""
-    depth_column: str
-    """Column of the depth below the surface."""
+    depth_column: str | None = None
+    """Column of the depth below the surface (or give `time_column` and `sputter_rate`)."""
     depth_unit: PositiveLength = 1.0
     """Length of one unit of the depth column, in m (e.g. '1 nm')."""
+    time_column: str | None = None
+    """Column of the sputter time, instead of a depth column: depth = time x sputter_rate."""
+    time_unit: PositiveTime = 1.0
+    """Duration of one unit of the time column, in s (e.g. '1 min')."""
+    sputter_rate: PositiveSpeed | None = None
+    """Sputter rate in m/s (e.g. '0.05 nm/s'); its error is what `depth.scale` fits."""
     species: dict[str, str] = Field(min_length=1)
     """Species name -> column of its fraction n / n_bg."""
     floor: Annotated[Number, Field(ge=0)] = 0.0
@@ -60,6 +68,16 @@ class Measured(Section):
 
     @model_validator(mode="after")
     def _check_window(self) -> Self:
+        by_time = self.time_column is not None or self.sputter_rate is not None
+        if by_time and self.depth_column is not None:
+            raise invalid("got both depth_column and a sputter time; give one", "depth_column")
+        if by_time and (self.time_column is None or self.sputter_rate is None):
+            missing = "sputter_rate" if self.sputter_rate is None else "time_column"
+            raise invalid(f"a depth from the sputter time needs {missing} too", missing)
+        if not by_time and self.depth_column is None:
+            raise invalid(
+                "no depth: give depth_column, or time_column and sputter_rate", "depth_column"
+            )
         for key in ("window", "bulk_window"):
             span = getattr(self, key)
             if span is not None and span[0] >= span[1]:

@@ -45,6 +45,7 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "[temperature]": ("a temperature", "300 K"),
     "1/[length]**3": ("a number density", "1.4e28 m^-3"),
     "[length]**2/[time]": ("a diffusion coefficient", "2.6e-21 m^2/s"),
+    "[length]/[time]": ("a speed", "0.05 nm/s"),
     "[current]/[length]**2": ("a current density", "10 uA/cm^2"),
 }
 
@@ -156,6 +157,7 @@ Energy = Annotated[float, _quantity("[energy]")]
 Temperature = Annotated[float, _quantity("[temperature]")]
 NumberDensity = Annotated[float, _quantity("1/[length]**3")]
 Diffusivity = Annotated[float, _quantity("[length]**2/[time]")]
+Speed = Annotated[float, _quantity("[length]/[time]")]
 CurrentDensity = Annotated[float, _quantity("[current]/[length]**2")]
 
 PositiveNumber = Annotated[Number, Field(gt=0)]
@@ -166,4 +168,5 @@ PositiveEnergy = Annotated[Energy, Field(gt=0)]
 PositiveTemperature = Annotated[Temperature, Field(gt=0)]
 PositiveNumberDensity = Annotated[NumberDensity, Field(gt=0)]
 PositiveDiffusivity = Annotated[Diffusivity, Field(gt=0)]
+PositiveSpeed = Annotated[Speed, Field(gt=0)]
 PositiveCurrentDensity = Annotated[CurrentDensity, Field(gt=0)]

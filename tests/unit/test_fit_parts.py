@@ -76,6 +76,39 @@ def test_a_measured_file_is_read_in_its_window(tmp_path):
     assert profile.points == 2
 
 
+def test_a_sputter_time_and_rate_give_the_depth(tmp_path):
+    (tmp_path / "m.csv").write_text("t_min,K\n1,0.9\n2,0.5\n3,0.1\n")
+    data = fit_dict()
+    measured = data["experiments"][0]["measured"]
+    del measured["depth_column"], measured["depth_unit"]
+    measured.update(time_column="t_min", time_unit="1 min", sputter_rate="0.05 nm/s")
+    measured["species"] = {"K": "K"}
+    spec = fit_from_dict(data, "f.yaml").experiments[0].measured
+    assert spec.sputter_rate == pytest.approx(5e-11)
+    profile = read_measured(spec, tmp_path, "where")
+    assert profile.depth_m == pytest.approx([3e-9, 6e-9, 9e-9])
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"time_column": "t"}, "got both depth_column and a sputter time"),
+        ({"depth_column": None, "time_column": "t"}, "sputter_rate: a depth from the sputter"),
+        ({"depth_column": None, "sputter_rate": "1 nm/s"}, "time_column: a depth from the"),
+        ({"depth_column": None}, "no depth: give depth_column, or time_column and sputter_rate"),
+        ({"depth_column": None, "time_column": "t", "sputter_rate": "1 nm"}, "sputter_rate"),
+    ],
+)
+def test_a_depth_axis_is_exactly_one_of_depth_or_sputter_time(changes, named):
+    data = fit_dict()
+    data["experiments"][0]["measured"].update(changes)
+    if data["experiments"][0]["measured"]["depth_column"] is None:
+        del data["experiments"][0]["measured"]["depth_column"]
+    with pytest.raises(StudyError) as error:
+        fit_from_dict(data, "f.yaml")
+    assert named in str(error.value)
+
+
 def test_signals_become_fractions_by_their_level_or_the_bulk(tmp_path):
     (tmp_path / "m.csv").write_text(
         "depth_nm,K,Li\n1,2000,100\n2,1000,500\n3,10,980\n50,0,1010\n60,0,990\n"
