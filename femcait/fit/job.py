@@ -166,3 +166,34 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
                 f"{fit.name}: {experiment.name}",
             )
     table.close()
+    _write_bands(out, fit, experiments, parameters, result)
+
+
+def _write_bands(out, fit, experiments, parameters, result: FitResult) -> None:
+    """fit_bands.csv and fit_bands_<experiment>.png: the fitted D(n) and PSED with their
+    uncertainty bands, for every species whose law the fit changed."""
+    from femcait.fit.bands import draws, species_bands
+
+    table = CsvTable(
+        out / "fit_bands.csv", ["experiment", "species", "curve", "x", "low", "median", "high"]
+    )
+    values = draws(parameters, result)
+    for experiment in experiments:
+        bands = species_bands(experiment, parameters, values)
+        for species in bands:
+            curves = [("D_m2_s", species.diffusion), ("psed_per_eV", species.psed)]
+            for curve, band in curves:
+                if band is None:
+                    continue
+                for row in zip(band.x, band.low, band.median, band.high, strict=True):
+                    point = dict(zip(("x", "low", "median", "high"), row, strict=True))
+                    table.append(
+                        {"experiment": experiment.name, "species": species.name, "curve": curve}
+                        | point
+                    )
+        if bands:
+            from femcait.output.figures import plot_bands
+
+            title = f"{fit.name}: {experiment.name}, fitted laws and their 16-84 % bands"
+            plot_bands(out / f"fit_bands_{experiment.name}.png", bands, title)
+    table.close()

@@ -132,3 +132,36 @@ def plot_fit(
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_bands(path: Path, bands: list, title: str) -> None:
+    """The fitted D(n) and PSED of every species the fit changed, each with its band (the
+    16th-84th percentile of the laws of parameter sets drawn from the fit's uncertainty)."""
+    fig, axes = plt.subplots(len(bands), 2, figsize=(10, 3.8 * len(bands)), squeeze=False)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.9, wspace=0.28, hspace=0.4)
+    for (left, right), species in zip(axes, bands, strict=True):
+        d = species.diffusion
+        left.fill_between(d.x, d.low, d.high, color="tab:blue", alpha=0.3, label="16-84 %")
+        left.plot(d.x, d.median, color="tab:blue", label=f"D({species.name}+), median")
+        left.set_xscale("log")
+        if d.high.max() > 10 * d.low.min():  # a D(n) over decades; else a linear axis
+            left.set_yscale("log")
+            left.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        left.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.4g"))
+        left.set_xlabel("n / n_bg")
+        left.set_ylabel("D / (m² s⁻¹)")
+        left.grid(True, which="both", alpha=0.3)
+        left.legend(fontsize=8)
+        if species.psed is None:
+            right.set_axis_off()
+            continue
+        e = species.psed
+        right.fill_between(e.x, e.low, e.high, color="tab:orange", alpha=0.3, label="16-84 %")
+        right.plot(e.x, e.median, color="tab:orange", label=f"PSED {species.name}+, median")
+        right.set_xlabel("site energy / eV")
+        right.set_ylabel("sites / (n_bg eV⁻¹)")
+        right.set_ylim(bottom=0)
+        right.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

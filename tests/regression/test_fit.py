@@ -87,6 +87,10 @@ def test_a_synthetic_profile_is_recovered_within_its_uncertainty(fit_folder, see
     assert report["reused_runs"] >= 1  # the optimum, evaluated again for the report
     assert (out / "runs" / "k" / "0001" / "summary.json").is_file()
     assert (out / "fit_k.png").stat().st_size > 0
+    assert (out / "fit_bands_k.png").stat().st_size > 0
+    bands = list(csv.DictReader((out / "fit_bands.csv").open()))
+    k = [row for row in bands if row["species"] == "K" and row["curve"] == "D_m2_s"]
+    assert k and all(float(r["low"]) < fitted["value"] < float(r["high"]) for r in k)
     assert (out / "fit_points.csv").read_text().startswith("experiment,species,depth_m,")
     best = yaml.safe_load((out / "best_fit_k.yaml").read_text())
     study = study_from_dict(best, "best_fit_k.yaml", fit_folder)

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from femcait.errors import StudyError
+from femcait.fit.bands import DRAWS, draws, species_bands
 from femcait.fit.display import readable
-from femcait.fit.fitting import FreeParameter, point_residuals
-from femcait.fit.measurement import convolved, observed, read_measured
+from femcait.fit.fitting import ExperimentData, FitResult, FreeParameter, point_residuals
+from femcait.fit.measurement import MeasuredProfile, convolved, observed, read_measured
 from femcait.fit.spec import Measured, Parameter, fit_from_dict
 
 
@@ -304,3 +305,54 @@ def test_fitted_energies_and_lengths_are_also_shown_in_ev_and_nm(path, value, sh
     assert shown in text
     if "D" in path:
         assert "(" not in text
+
+
+def _fit_result(values, stderr, correlation) -> FitResult:
+    return FitResult(
+        values=np.array(values),
+        stderr=np.array(stderr),
+        correlation=np.array(correlation),
+        chi2=1.0,
+        points=10,
+        dof=8,
+        status="converged",
+        message="",
+        iterations=1,
+        forward_runs=1,
+        reused_runs=0,
+        wall_s=0.0,
+        failures=[],
+    )
+
+
+def test_bands_spread_the_fitted_laws_by_their_uncertainty(tmp_path):
+    from tests.conftest import default_study_dict
+
+    study = default_study_dict()
+    experiment = ExperimentData(
+        "k", study, tmp_path, "s.yaml", MeasuredProfile(np.zeros(1), {}, 0.0), {}
+    )
+    d_spec = Parameter(min=1e-22, max=1e-19, log=True)
+    fwhm_spec = Parameter(min=1.6e-20, max=8e-20)
+    parameters = [
+        FreeParameter("species.K.diffusion.D", None, "species.K.diffusion.D", d_spec, 1e-21),
+        FreeParameter(
+            "species.Li.diffusion.sed.fwhm", None, "species.Li.diffusion.sed.fwhm", fwhm_spec, 4e-20
+        ),
+    ]
+    result = _fit_result([2.6e-21, 4.0e-20], [1e-22, 4e-22], [[1.0, -0.8], [-0.8, 1.0]])
+    values = draws(parameters, result)
+    assert values.shape == (DRAWS, 2)
+    assert np.std(values[:, 0]) == pytest.approx(1e-22, rel=0.2)
+    assert np.std(values[:, 1]) == pytest.approx(4e-22, rel=0.2)
+    assert np.corrcoef(values.T)[0, 1] == pytest.approx(-0.8, abs=0.1)
+    bands = {b.name: b for b in species_bands(experiment, parameters, values)}
+    assert set(bands) == {"K", "Li"}
+    k = bands["K"].diffusion
+    assert k.median == pytest.approx(2.6e-21, rel=0.02)
+    assert (k.high - k.low) / 2 == pytest.approx(1e-22, rel=0.25)  # one standard deviation
+    assert bands["K"].psed is None  # a constant D has no SED
+    li = bands["Li"]
+    assert np.all(li.diffusion.low <= li.diffusion.median)
+    assert np.all(li.diffusion.median <= li.diffusion.high)
+    assert li.psed is not None and li.psed.median.max() > 0
