@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("fit", type=Path, help="fit file (YAML)")
     fit.add_argument("--out", type=Path, help="output folder (default: results/<fit name>)")
+    fit.add_argument(
+        "--ranks-per-run",
+        type=_positive_int,
+        default=1,
+        help="MPI ranks per forward run: the runs of one Jacobian go side by side on the "
+        "groups (default 1; must divide the number of ranks)",
+    )
     return parser
 
 
@@ -147,6 +154,12 @@ def _run_sweep(args: argparse.Namespace, data: dict) -> int:
     from femcait.sweep.runner import run_sweep
 
     comm = MPI.COMM_WORLD
+    if comm.size % args.ranks_per_run:
+        _error(
+            f"femcait: --ranks-per-run: got {args.ranks_per_run}, must divide the number of "
+            f"MPI ranks ({comm.size})"
+        )
+        return 2
     interruption.check(comm)
     rank0 = comm.rank == 0
     if rank0:
@@ -253,6 +266,12 @@ def fit_command(args: argparse.Namespace) -> int:
     from femcait.fit.job import run_fit_job
 
     comm = MPI.COMM_WORLD
+    if comm.size % args.ranks_per_run:
+        _error(
+            f"femcait: --ranks-per-run: got {args.ranks_per_run}, must divide the number of "
+            f"MPI ranks ({comm.size})"
+        )
+        return 2
     interruption.check(comm)
     rank0 = comm.rank == 0
 
@@ -262,7 +281,7 @@ def fit_command(args: argparse.Namespace) -> int:
 
     log(f"{args.fit}: {len(fit.parameters)} parameter(s), {len(experiments)} experiment(s)")
     try:
-        result = run_fit_job(fit, experiments, parameters, out, comm, log)
+        result = run_fit_job(fit, experiments, parameters, out, comm, log, args.ranks_per_run)
     except KeyboardInterrupt:
         interruption.ignore()  # a second signal must not interrupt the message
         _error(

@@ -206,7 +206,12 @@ def study_with(experiment: ExperimentData, parameters: list[FreeParameter], valu
 
 
 class ForwardModel:
-    """Residuals of all experiments for parameter values, by forward runs."""
+    """Residuals of all experiments for parameter values, by forward runs.
+
+    On several MPI ranks the ranks form groups of ``ranks_per_run``; `prefetch` runs the
+    forward runs that several parameter sets need (a Jacobian's) side by side, one per
+    group; a single run (a trial step) runs on the first group.
+    """
 
     def __init__(
         self,
@@ -216,6 +221,7 @@ class ForwardModel:
         out: Path,
         comm: MPI.Comm,
         log: Callable[[str], None],
+        ranks_per_run: int = 1,
     ) -> None:
         self.fit = fit
         self.experiments = experiments
@@ -225,6 +231,10 @@ class ForwardModel:
         self.log = log
         self.record = ForwardLog()
         self.last_model: dict[str, dict[str, np.ndarray]] = {}
+        self.groups = max(comm.size // ranks_per_run, 1)
+        self._group = comm.Split(comm.rank // ranks_per_run, comm.rank) if self.groups > 1 else comm
+        self._fresh: set[tuple[str, str]] = set()  # prefetched, not yet used
+        self._failed: dict[tuple[str, str], tuple[Path, str]] = {}
         found = comm.bcast(
             {e.name: _earlier_runs(out / "runs" / e.name) for e in experiments}
             if comm.rank == 0
@@ -260,45 +270,83 @@ class ForwardModel:
 
     def residuals(self, values) -> np.ndarray:
         """Residuals of every experiment, species and measured depth (one vector)."""
+        self.prefetch([values])  # on one group: a 1D run is fastest on one rank
         parts = []
         for experiment in self.experiments:
             model = self.model(experiment, values)
             parts.append(self._residual(experiment.measured, model))
         return np.concatenate(parts)
 
+    def prefetch(self, value_sets: list) -> None:
+        """Run the forward runs that these parameter sets need and that are not done,
+        side by side on the MPI groups (nothing to do on one group: `model` runs them)."""
+        if self.groups == 1:
+            return
+        jobs = []
+        for values in value_sets:
+            for experiment in self.experiments:
+                study_dict = study_with(experiment, self.parameters, values)
+                key = fingerprint(study_dict)
+                name = experiment.name
+                taken = {(job[0].name, job[2]) for job in jobs}
+                if key in self._done[name] or (name, key) in self._failed or (name, key) in taken:
+                    continue
+                self._numbers[name] += 1
+                folder = self.out / "runs" / name / f"{self._numbers[name]:04d}"
+                jobs.append((experiment, study_dict, key, folder, values))
+        index = self.comm.rank // (self.comm.size // self.groups)
+        outcomes = []
+        for experiment, study_dict, key, folder, values in jobs[index :: self.groups]:
+            reason = self._run(experiment, study_dict, key, folder, values, self._group)
+            outcomes.append((experiment.name, key, str(folder), reason))
+        for part in self.comm.allgather(outcomes if self._group.rank == 0 else []):
+            for name, key, folder, reason in part:
+                self.record.runs += 1
+                if reason is None:
+                    self._done[name][key] = Path(folder)
+                    self._fresh.add((name, key))
+                else:
+                    self._failed[(name, key)] = (Path(folder), reason)
+
+    def _run(self, experiment, study_dict, key, folder, values, comm) -> str | None:
+        """One forward run into ``folder`` on ``comm``; the reason if it failed."""
+        try:
+            study = study_from_dict(study_dict, experiment.source, experiment.study_dir)
+            check_study(study, experiment.source)  # scales and cost, as `femcait run`
+            outcome = run_study(
+                study,
+                folder,
+                comm,
+                show_progress=False,
+                extra_json={RUN_RECORD: {"fingerprint": key, "values": [float(v) for v in values]}},
+            )
+        except StudyError as error:
+            return str(error).splitlines()[0]
+        return None if outcome.ok else outcome.summary["reason"]
+
     def model(self, experiment: ExperimentData, values) -> dict[str, np.ndarray] | None:
         """The simulated fractions at the measured depths, or None if the run failed."""
         study_dict = study_with(experiment, self.parameters, values)
         key = fingerprint(study_dict)
-        folder = self._done[experiment.name].get(key)
+        name = experiment.name
+        folder = self._done[name].get(key)
         reason = None
-        if folder is not None:
-            self.record.reused += 1
+        if (name, key) in self._failed:
+            folder, reason = self._failed[(name, key)]
+        elif folder is not None:
+            if (name, key) in self._fresh:
+                self._fresh.discard((name, key))  # counted as run by `prefetch`
+            else:
+                self.record.reused += 1
         else:
             self.record.runs += 1
-            self._numbers[experiment.name] += 1
-            number = self._numbers[experiment.name]
-            folder = self.out / "runs" / experiment.name / f"{number:04d}"
-            try:
-                study = study_from_dict(study_dict, experiment.source, experiment.study_dir)
-                check_study(study, experiment.source)  # scales and cost, as `femcait run`
-                outcome = run_study(
-                    study,
-                    folder,
-                    self.comm,
-                    show_progress=False,
-                    extra_json={
-                        RUN_RECORD: {"fingerprint": key, "values": [float(v) for v in values]}
-                    },
-                )
-                if outcome.ok:
-                    self._done[experiment.name][key] = folder
-                else:
-                    reason = outcome.summary["reason"]
-            except StudyError as error:
-                reason = str(error).splitlines()[0]
+            self._numbers[name] += 1
+            folder = self.out / "runs" / name / f"{self._numbers[name]:04d}"
+            reason = self._run(experiment, study_dict, key, folder, values, self.comm)
+            if reason is None:
+                self._done[name][key] = folder
         if reason is not None:
-            text = f"run {folder.name} of {experiment.name} failed: {reason}"
+            text = f"run {folder.name} of {name} failed: {reason}"
             self.record.failures.append(text)
             self.log(f"  {text}")
             return None
@@ -384,21 +432,25 @@ def run_fit(model: ForwardModel) -> FitResult:
     lower = np.array([p.scaled(p.spec.min) for p in parameters])
     upper = np.array([p.scaled(p.spec.max) for p in parameters])
 
+    def values_at(x: np.ndarray) -> list[float]:
+        return [p.value(xi) for p, xi in zip(parameters, x, strict=True)]
+
     def residuals(x: np.ndarray) -> np.ndarray:
-        values = [p.value(xi) for p, xi in zip(parameters, x, strict=True)]
-        return model.residuals(values)
+        return model.residuals(values_at(x))
 
     def jacobian(x: np.ndarray) -> np.ndarray:
         """Forward differences with steps of DIFF_STEP in the scaled parameters (backward
         at an upper bound). scipy's own steps are relative to |x|: at the start, x = 0,
         they were 1.5e-8, far below the forward runs' own error."""
-        at = residuals(x)  # a forward run found again: its study is unchanged
-        columns = []
+        points = []
         for i in range(len(x)):
             step = DIFF_STEP if x[i] + DIFF_STEP <= upper[i] else -DIFF_STEP
             moved = x.copy()
             moved[i] += step
-            columns.append((residuals(moved) - at) / step)
+            points.append((moved, step))
+        model.prefetch([values_at(p) for p in [x, *(moved for moved, _ in points)]])
+        at = residuals(x)  # a forward run found again: its study is unchanged
+        columns = [(residuals(moved) - at) / step for moved, step in points]
         return np.column_stack(columns)
 
     budget = model.fit.max_forward_runs

@@ -68,8 +68,10 @@ def run_fit_job(
     out: Path,
     comm: MPI.Comm,
     log: Callable[[str], None],
+    ranks_per_run: int = 1,
 ) -> FitResult:
-    """Run the fit into ``out`` and write its report."""
+    """Run the fit into ``out`` and write its report (forward runs of one Jacobian side by
+    side on groups of ``ranks_per_run`` ranks)."""
     out = Path(out).absolute()
     if comm.rank == 0:
         problem = replace_problem(out, "fit")
@@ -77,7 +79,7 @@ def run_fit_job(
             raise OutputError(problem)
         create_marked(out, "fit")
     comm.barrier()
-    model = ForwardModel(fit, experiments, parameters, out, comm, log)
+    model = ForwardModel(fit, experiments, parameters, out, comm, log, ranks_per_run)
     result = run_fit(model)
     if comm.rank == 0:
         _write_report(out, fit, experiments, model, result)

@@ -324,3 +324,27 @@ def test_counts_with_poisson_noise_are_fitted_with_honest_errors(fit_folder):
     assert 0.5 < report["reduced_chi2"] < 2.0
     assert report["signal_levels"]["k"]["K"] == level
     assert report["signal_levels"]["k"]["Li"] == pytest.approx(level, rel=0.05)
+
+
+def test_a_fit_on_two_ranks_runs_its_jacobian_side_by_side_with_the_serial_result(fit_folder):
+    """Under mpiexec -n 2 every forward run goes to a group of one rank, the runs of a
+    Jacobian side by side: the same runs, values and errors as serially, bit for bit."""
+    subprocess.run(
+        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
+         str(fit_folder / "measured_mpi.csv"), "--depth", "60e-9", "--points", "60",
+         "--noise", "0.01", "--seed", "7"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    fit = fit_file(fit_folder, "measured_mpi.csv", D_PARAMETER)
+    reports = {}
+    for ranks in (1, 2):
+        out = fit_folder / f"out_ranks{ranks}"
+        femcait("fit", fit, "--out", str(out), ranks=ranks)
+        reports[ranks] = json.loads((out / "fit.json").read_text())
+    assert reports[2]["parameters"] == reports[1]["parameters"]
+    for key in ("forward_runs", "reused_runs", "iterations", "chi2"):
+        assert reports[2][key] == reports[1][key], key
+    result = femcait("fit", fit, "--out", str(fit_folder / "out_bad_groups"), "--ranks-per-run",
+                     "3", ranks=2, check=False)  # fmt: skip
+    assert result.returncode == 2
+    assert "--ranks-per-run: got 3, must divide the number of MPI ranks (2)" in result.stderr
