@@ -35,6 +35,13 @@ from femcait.output.ownership import create_marked, replace_problem
 from femcait.output.tables import CsvTable, write_json
 from femcait.study import load_yaml, study_from_dict
 
+RESIDUAL_LABELS = {
+    "linear": "fit - measured / n_bg",
+    "log": "ln(fit / measured)",
+    "poisson": "(fit - measured) / sqrt(counts)",
+}
+"""The residual axis of the fit figure, by residual kind (at the floor: only above it)."""
+
 
 def prepare(path: Path) -> tuple[FitFile, list[ExperimentData], list[FreeParameter]]:
     """The fit file, its experiments and its free parameters, all checked; `StudyError`
@@ -149,10 +156,12 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
             )
         measured = experiment.measured
         fitted = model.last_model.get(experiment.name)
+        residuals = {}
         for name, data in measured.fractions.items():
             values = fitted[name] if fitted else np.full(data.size, np.nan)
             level = measured.signal_levels.get(name)
             residual = point_residuals(values, data, measured.floor, fit.residual, level)
+            residuals[name] = residual
             for row in zip(measured.depth_m, data, values, residual, strict=True):
                 point = dict(zip(point_columns, row, strict=True))
                 table.append({"experiment": experiment.name, "species": name, **point})
@@ -166,6 +175,8 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
                 fitted,
                 measured.floor,
                 f"{fit.name}: {experiment.name}",
+                residuals,
+                RESIDUAL_LABELS[fit.residual],
             )
     table.close()
     _write_bands(out, fit, experiments, parameters, result)

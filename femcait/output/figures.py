@@ -112,13 +112,16 @@ def plot_fit(
     fitted: dict[str, np.ndarray],
     floor: float,
     title: str,
+    residuals: dict[str, np.ndarray],
+    residual_label: str,
 ) -> None:
-    """Measured points and the fitted profile of every species, linear and log."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
+    """Measured points and the fitted profile of every species, linear and log, and the
+    residual of every point."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.13, top=0.9, wspace=0.25)
     depth_nm = depth_m * 1e9
     colours = ("tab:red", "tab:blue", "tab:green", "tab:purple")
-    for ax, scale in zip(axes, ("linear", "log"), strict=True):
+    for ax, scale in zip(axes[:2], ("linear", "log"), strict=True):
         for colour, (name, data) in zip(colours, measured.items(), strict=False):
             ax.plot(depth_nm, data, ".", color=colour, alpha=0.5, label=f"{name}+ measured")
             ax.plot(depth_nm, fitted[name], "-", color=colour, label=f"{name}+ fit")
@@ -129,6 +132,12 @@ def plot_fit(
             ax.axhline(floor, color="grey", lw=0.8, ls=":", label="floor")
             ax.set_ylim(bottom=0.3 * floor)
     axes[0].legend(fontsize=7)
+    for colour, (name, values) in zip(colours, residuals.items(), strict=False):
+        axes[2].plot(depth_nm, values, ".", color=colour, alpha=0.7, label=f"{name}+")
+    axes[2].axhline(0.0, color="grey", lw=0.8)
+    axes[2].set_xlabel("depth / nm")
+    axes[2].set_ylabel(residual_label)
+    axes[2].legend(fontsize=7)
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
