@@ -200,6 +200,21 @@ def test_a_joint_fit_shares_one_parameter_and_fits_another_per_experiment(fit_fo
     assert {p.name for p in (out / "runs").iterdir()} == {"k", "b"}
 
 
+def fit_of_the_truth(folder, measured: str, parameters: dict, out: str, **changes) -> dict:
+    """fit.json of a fit of measurement-model ``parameters`` only, to the true study: it
+    converges with one forward run (the study never changes)."""
+    path = Path(fit_file(folder, measured, parameters))
+    data = yaml.safe_load(path.read_text())
+    data["experiments"][0]["study"] = "truth.yaml"
+    data.update(changes)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    femcait("fit", str(path), "--out", str(folder / out))
+    report = json.loads((folder / out / "fit.json").read_text())
+    assert report["status"] == "converged"
+    assert report["forward_runs"] == 1
+    return report
+
+
 def test_a_depth_offset_and_scale_are_recovered(fit_folder):
     """The synthetic profile of the true study, with its depths miscalibrated as a SIMS
     sputter rate and surface transient would (measured = (true - 1.5 nm) / 1.08), is fitted
@@ -224,15 +239,7 @@ def test_a_depth_offset_and_scale_are_recovered(fit_folder):
         "depth.offset": {"min": "-5 nm", "max": "5 nm"},
         "depth.scale": {"min": 0.8, "max": 1.25},
     }
-    path = Path(fit_file(fit_folder, "miscalibrated.csv", parameters))
-    data = yaml.safe_load(path.read_text())
-    data["experiments"][0]["study"] = "truth.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    out = fit_folder / "out_calibration"
-    femcait("fit", str(path), "--out", str(out))
-    report = json.loads((out / "fit.json").read_text())
-    assert report["status"] == "converged"
-    assert report["forward_runs"] == 1
+    report = fit_of_the_truth(fit_folder, "miscalibrated.csv", parameters, "out_calibration")
     fitted_offset = report["parameters"]["depth.offset"]
     fitted_scale = report["parameters"]["depth.scale"]
     assert abs(fitted_offset["value"] - offset_nm * 1e-9) < 3 * fitted_offset["stderr"]
@@ -266,16 +273,9 @@ def test_the_mixing_length_of_the_mri_resolution_is_recovered(fit_folder):
         check=True, capture_output=True,
     )  # fmt: skip
     parameters = {"resolution.mixing": {"min": "0.1 nm", "max": "10 nm", "initial": "1 nm"}}
-    path = Path(fit_file(fit_folder, "mixed.csv", parameters))
-    data = yaml.safe_load(path.read_text())
-    data["experiments"][0]["study"] = "truth.yaml"
-    data["resolution"] = {"sigma": "1 nm"}
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    out = fit_folder / "out_mixing"
-    femcait("fit", str(path), "--out", str(out))
-    report = json.loads((out / "fit.json").read_text())
-    assert report["status"] == "converged"
-    assert report["forward_runs"] == 1
+    report = fit_of_the_truth(
+        fit_folder, "mixed.csv", parameters, "out_mixing", resolution={"sigma": "1 nm"}
+    )
     mixing = report["parameters"]["resolution.mixing"]
     assert 0 < mixing["stderr"] < 0.5e-9
     assert abs(mixing["value"] - 3e-9) < 3 * mixing["stderr"], mixing
