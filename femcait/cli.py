@@ -154,12 +154,6 @@ def _run_sweep(args: argparse.Namespace, data: dict) -> int:
     from femcait.sweep.runner import run_sweep
 
     comm = MPI.COMM_WORLD
-    if comm.size % args.ranks_per_run:
-        _error(
-            f"femcait: --ranks-per-run: got {args.ranks_per_run}, must divide the number of "
-            f"MPI ranks ({comm.size})"
-        )
-        return 2
     interruption.check(comm)
     rank0 = comm.rank == 0
     if rank0:
