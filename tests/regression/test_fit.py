@@ -38,6 +38,16 @@ def fit_folder(tmp_path_factory):
     return folder
 
 
+def synthetic(folder, out: str, *options: str, study: str = "truth.yaml") -> None:
+    """A synthetic measured profile of ``study`` (60 points down to 60 nm) into ``out``,
+    with the options of `femcait.fit.synthetic`."""
+    subprocess.run(
+        [sys.executable, "-m", "femcait.fit.synthetic", str(folder / study), str(folder / out),
+         "--depth", "60e-9", "--points", "60", *options],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
 def fit_file(folder, measured: str, parameters: dict) -> str:
     data = {
         "name": "fit_k",
@@ -69,12 +79,7 @@ D_PARAMETER = {"species.K.diffusion.D": {"min": "1e-22 m^2/s", "max": "1e-19 m^2
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_synthetic_profile_is_recovered_within_its_uncertainty(fit_folder, seed):
     measured = f"measured_{seed}.csv"
-    subprocess.run(
-        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
-         str(fit_folder / measured), "--depth", "60e-9", "--points", "60",
-         "--noise", "0.01", "--seed", str(seed)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    synthetic(fit_folder, measured, "--noise", "0.01", "--seed", str(seed))
     out = fit_folder / f"out_{seed}"
     result = femcait("fit", fit_file(fit_folder, measured, D_PARAMETER), "--out", str(out))
     assert "species.K.diffusion.D = " in result.stdout
@@ -105,11 +110,7 @@ def test_a_synthetic_profile_is_recovered_within_its_uncertainty(fit_folder, see
 
 def test_an_interrupted_fit_keeps_its_runs_and_resumes(fit_folder):
     measured = "measured_interrupted.csv"
-    subprocess.run(
-        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
-         str(fit_folder / measured), "--depth", "60e-9", "--points", "60", "--seed", "3"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    synthetic(fit_folder, measured, "--seed", "3")
     out = fit_folder / "out_interrupted"
     command = [str(Path(sys.executable).parent / "femcait"), "fit"]
     fit = fit_file(fit_folder, measured, D_PARAMETER)
@@ -170,12 +171,7 @@ def test_a_joint_fit_shares_one_parameter_and_fits_another_per_experiment(fit_fo
     low["experiment"]["surface_potential"] = "3 V"
     write_study(low, fit_folder / "start_low.yaml")
     for truth, measured in (("truth.yaml", "joint_a.csv"), ("truth_low.yaml", "joint_b.csv")):
-        subprocess.run(
-            [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / truth),
-             str(fit_folder / measured), "--depth", "60e-9", "--points", "60",
-             "--noise", "0.01", "--seed", "3"],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        synthetic(fit_folder, measured, "--noise", "0.01", "--seed", "3", study=truth)
     data = yaml.safe_load(Path(fit_file(fit_folder, "joint_a.csv", D_PARAMETER)).read_text())
     second = json.loads(json.dumps(data["experiments"][0]))
     second.update(name="b", study="start_low.yaml")
@@ -221,12 +217,7 @@ def test_a_depth_offset_and_scale_are_recovered(fit_folder):
     for `depth.offset` and `depth.scale` alone: one forward run (the study never changes),
     both back within 3 standard errors."""
     offset_nm, scale = 1.5, 1.08
-    subprocess.run(
-        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
-         str(fit_folder / "calibrated.csv"), "--depth", "60e-9", "--points", "60",
-         "--noise", "0.01", "--seed", "4"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    synthetic(fit_folder, "calibrated.csv", "--noise", "0.01", "--seed", "4")
     rows = list(csv.DictReader((fit_folder / "calibrated.csv").open()))
     with (fit_folder / "miscalibrated.csv").open("w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
@@ -266,12 +257,18 @@ def test_a_depth_calibration_both_shared_and_per_experiment_is_refused(fit_folde
 def test_the_mixing_length_of_the_mri_resolution_is_recovered(fit_folder):
     """A synthetic profile seen through 1 nm roughness and 3 nm atomic mixing, fitted for
     the mixing length from 1 nm: back within 3 standard errors, from one forward run."""
-    subprocess.run(
-        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
-         str(fit_folder / "mixed.csv"), "--depth", "60e-9", "--points", "60", "--sigma",
-         "1e-9", "--mixing", "3e-9", "--noise", "0.01", "--seed", "5"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    synthetic(
+        fit_folder,
+        "mixed.csv",
+        "--sigma",
+        "1e-9",
+        "--mixing",
+        "3e-9",
+        "--noise",
+        "0.01",
+        "--seed",
+        "5",
+    )
     parameters = {"resolution.mixing": {"min": "0.1 nm", "max": "10 nm", "initial": "1 nm"}}
     report = fit_of_the_truth(
         fit_folder, "mixed.csv", parameters, "out_mixing", resolution={"sigma": "1 nm"}
@@ -293,12 +290,7 @@ def test_counts_with_poisson_noise_are_fitted_with_honest_errors(fit_folder):
     off: D(K+) within 3 standard errors, and a reduced chi^2 near 1 (the noise model is
     the truth's)."""
     level = 2e4
-    subprocess.run(
-        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
-         str(fit_folder / "exact.csv"), "--depth", "60e-9", "--points", "60",
-         "--noise", "0", "--floor", "0"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    synthetic(fit_folder, "exact.csv", "--noise", "0", "--floor", "0")
     rng = np.random.default_rng(6)
     rows = list(csv.DictReader((fit_folder / "exact.csv").open()))
     with (fit_folder / "counts.csv").open("w", newline="") as file:
@@ -329,12 +321,7 @@ def test_counts_with_poisson_noise_are_fitted_with_honest_errors(fit_folder):
 def test_a_fit_on_two_ranks_runs_its_jacobian_side_by_side_with_the_serial_result(fit_folder):
     """Under mpiexec -n 2 every forward run goes to a group of one rank, the runs of a
     Jacobian side by side: the same runs, values and errors as serially, bit for bit."""
-    subprocess.run(
-        [sys.executable, "-m", "femcait.fit.synthetic", str(fit_folder / "truth.yaml"),
-         str(fit_folder / "measured_mpi.csv"), "--depth", "60e-9", "--points", "60",
-         "--noise", "0.01", "--seed", "7"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    synthetic(fit_folder, "measured_mpi.csv", "--noise", "0.01", "--seed", "7")
     fit = fit_file(fit_folder, "measured_mpi.csv", D_PARAMETER)
     reports = {}
     for ranks in (1, 2):
