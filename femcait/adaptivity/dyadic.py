@@ -143,7 +143,7 @@ class CoarsenStep:
         content = np.zeros((values.shape[0], len(self.nodes)))
         np.add.at(content, (slice(None), r - 1), share * (left_gain / old_boxes[r]))
         np.add.at(content, (slice(None), r + 1), share * (right_gain / old_boxes[r]))
-        new_boxes = box_volumes(self.nodes)
+        new_boxes = old_boxes.copy()
         np.add.at(new_boxes, r - 1, left_gain)
         np.add.at(new_boxes, r + 1, right_gain)
         result = values.copy()  # nodes away from a removed one keep their values exactly

@@ -56,12 +56,10 @@ def draws(parameters: list[FreeParameter], result: FitResult, seed: int = 0) -> 
     """Parameter values (rows) drawn from the fit's normal distribution in the scaled
     coordinates, within the bounds."""
     x = np.array([p.scaled(v) for p, v in zip(parameters, result.values, strict=True)])
-    x_stderr = np.array(
-        [
-            s / p.value_stderr(v, 1.0) if p.value_stderr(v, 1.0) > 0 else 0.0
-            for p, v, s in zip(parameters, result.values, result.stderr, strict=True)
-        ]
+    per_x = np.array(
+        [p.value_stderr(v, 1.0) for p, v in zip(parameters, result.values, strict=True)]
     )
+    x_stderr = np.divide(result.stderr, per_x, out=np.zeros(len(per_x)), where=per_x > 0)
     correlation = np.nan_to_num(result.correlation)
     np.fill_diagonal(correlation, 1.0)
     covariance = correlation * np.outer(x_stderr, x_stderr)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from femcait import constants
+from femcait.fit.fitting import DEPTH_OFFSET_KEY, RESOLUTION_KEYS
 
 ENERGY_KEYS = ("fwhm", "sigma", "scale", "width", "centre", "activation_energy", "E_DC")
 """Last keys of the study's energies (SED shapes and laws; `sigma` only below `sed`)."""
 
-LENGTH_KEYS = ("resolution.sigma", "resolution.mixing", "resolution.information", "depth.offset")
+LENGTH_KEYS = (*RESOLUTION_KEYS, DEPTH_OFFSET_KEY)
 """Measurement-model lengths."""
 
 

@@ -282,18 +282,16 @@ class ForwardModel:
         side by side on the MPI groups (nothing to do on one group: `model` runs them)."""
         if self.groups == 1:
             return
-        jobs = []
+        jobs, taken = [], set()
         for values in value_sets:
             for experiment in self.experiments:
                 study_dict = study_with(experiment, self.parameters, values)
                 key = fingerprint(study_dict)
                 name = experiment.name
-                taken = {(job[0].name, job[2]) for job in jobs}
                 if key in self._done[name] or (name, key) in self._failed or (name, key) in taken:
                     continue
-                self._numbers[name] += 1
-                folder = self.out / "runs" / name / f"{self._numbers[name]:04d}"
-                jobs.append((experiment, study_dict, key, folder, values))
+                taken.add((name, key))
+                jobs.append((experiment, study_dict, key, self._next_folder(name), values))
         index = self.comm.rank // (self.comm.size // self.groups)
         outcomes = []
         for experiment, study_dict, key, folder, values in jobs[index :: self.groups]:
@@ -307,6 +305,11 @@ class ForwardModel:
                     self._fresh.add((name, key))
                 else:
                     self._failed[(name, key)] = (Path(folder), reason)
+
+    def _next_folder(self, experiment: str) -> Path:
+        """The folder of an experiment's next forward run (numbered on from those found)."""
+        self._numbers[experiment] += 1
+        return self.out / "runs" / experiment / f"{self._numbers[experiment]:04d}"
 
     def _run(self, experiment, study_dict, key, folder, values, comm) -> str | None:
         """One forward run into ``folder`` on ``comm``; the reason if it failed."""
@@ -340,8 +343,7 @@ class ForwardModel:
                 self.record.reused += 1
         else:
             self.record.runs += 1
-            self._numbers[name] += 1
-            folder = self.out / "runs" / name / f"{self._numbers[name]:04d}"
+            folder = self._next_folder(name)
             reason = self._run(experiment, study_dict, key, folder, values, self.comm)
             if reason is None:
                 self._done[name][key] = folder
@@ -369,13 +371,19 @@ class ForwardModel:
             counts = self.fit.residual == "poisson"
             scale = math.sqrt(max(measured.signal_levels.values())) if counts else 1.0
             return np.full(measured.points, FAILED_RUN_RESIDUAL * scale)
-        parts = []
-        for name, data in measured.fractions.items():
-            level = measured.signal_levels.get(name)
-            parts.append(
-                point_residuals(model[name], data, measured.floor, self.fit.residual, level)
-            )
-        return np.concatenate(parts)
+        return np.concatenate(list(species_residuals(measured, model, self.fit.residual).values()))
+
+
+def species_residuals(
+    measured: MeasuredProfile, model: dict[str, np.ndarray], kind: str
+) -> dict[str, np.ndarray]:
+    """`point_residuals` of every measured species against the model's values."""
+    return {
+        name: point_residuals(
+            model[name], data, measured.floor, kind, measured.signal_levels.get(name)
+        )
+        for name, data in measured.fractions.items()
+    }
 
 
 def point_residuals(

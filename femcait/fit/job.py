@@ -24,8 +24,8 @@ from femcait.fit.fitting import (
     ForwardModel,
     FreeParameter,
     free_parameters,
-    point_residuals,
     run_fit,
+    species_residuals,
     study_with,
 )
 from femcait.fit.measurement import read_measured
@@ -156,13 +156,11 @@ def _write_report(out, fit, experiments, model, result: FitResult) -> None:
             )
         measured = experiment.measured
         fitted = model.last_model.get(experiment.name)
-        residuals = {}
+        values = fitted or {name: np.full(d.size, np.nan) for name, d in measured.fractions.items()}
+        residuals = species_residuals(measured, values, fit.residual)
         for name, data in measured.fractions.items():
-            values = fitted[name] if fitted else np.full(data.size, np.nan)
-            level = measured.signal_levels.get(name)
-            residual = point_residuals(values, data, measured.floor, fit.residual, level)
-            residuals[name] = residual
-            for row in zip(measured.depth_m, data, values, residual, strict=True):
+            rows = zip(measured.depth_m, data, values[name], residuals[name], strict=True)
+            for row in rows:
                 point = dict(zip(point_columns, row, strict=True))
                 table.append({"experiment": experiment.name, "species": name, **point})
         if fitted:
