@@ -73,6 +73,28 @@ def fit_file(folder, measured: str, parameters: dict) -> str:
     return str(path)
 
 
+def converged_fit(path: Path, data: dict, out: Path) -> dict:
+    """Write the fit file ``data`` to ``path`` and fit into ``out``: its fit.json, which
+    must say converged."""
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    femcait("fit", str(path), "--out", str(out))
+    report = json.loads((out / "fit.json").read_text())
+    assert report["status"] == "converged"
+    return report
+
+
+def fit_of_the_truth(folder, measured: str, parameters: dict, out: str, **changes) -> dict:
+    """fit.json of a fit of measurement-model ``parameters`` only, to the true study: it
+    converges with one forward run (the study never changes)."""
+    path = Path(fit_file(folder, measured, parameters))
+    data = yaml.safe_load(path.read_text())
+    data["experiments"][0]["study"] = "truth.yaml"
+    data.update(changes)
+    report = converged_fit(path, data, folder / out)
+    assert report["forward_runs"] == 1
+    return report
+
+
 D_PARAMETER = {"species.K.diffusion.D": {"min": "1e-22 m^2/s", "max": "1e-19 m^2/s", "log": True}}
 
 
@@ -178,12 +200,8 @@ def test_a_joint_fit_shares_one_parameter_and_fits_another_per_experiment(fit_fo
     second["measured"]["file"] = "joint_b.csv"
     data["experiments"].append(second)
     data["parameters"]["b:experiment.surface_potential"] = {"min": "1 V", "max": "5 V"}
-    path = fit_folder / "joint.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
     out = fit_folder / "out_joint"
-    femcait("fit", str(path), "--out", str(out))
-    report = json.loads((out / "fit.json").read_text())
-    assert report["status"] == "converged"
+    report = converged_fit(fit_folder / "joint.yaml", data, out)
     shared = report["parameters"]["species.K.diffusion.D"]
     potential = report["parameters"]["b:experiment.surface_potential"]
     assert abs(shared["value"] - TRUE_D) < 3 * shared["stderr"], shared
@@ -194,21 +212,6 @@ def test_a_joint_fit_shares_one_parameter_and_fits_another_per_experiment(fit_fo
     assert studies[0]["experiment"]["surface_potential"] == "5 V"  # untouched in k
     assert studies[1]["experiment"]["surface_potential"] == pytest.approx(potential["value"])
     assert {p.name for p in (out / "runs").iterdir()} == {"k", "b"}
-
-
-def fit_of_the_truth(folder, measured: str, parameters: dict, out: str, **changes) -> dict:
-    """fit.json of a fit of measurement-model ``parameters`` only, to the true study: it
-    converges with one forward run (the study never changes)."""
-    path = Path(fit_file(folder, measured, parameters))
-    data = yaml.safe_load(path.read_text())
-    data["experiments"][0]["study"] = "truth.yaml"
-    data.update(changes)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    femcait("fit", str(path), "--out", str(folder / out))
-    report = json.loads((folder / out / "fit.json").read_text())
-    assert report["status"] == "converged"
-    assert report["forward_runs"] == 1
-    return report
 
 
 def test_a_depth_offset_and_scale_are_recovered(fit_folder):
@@ -306,11 +309,7 @@ def test_counts_with_poisson_noise_are_fitted_with_honest_errors(fit_folder):
     measured.update(signals={"K": level, "Li": "bulk"}, bulk_window=["40 nm", "60 nm"])
     measured["floor"] = 0.0
     data["residual"] = "poisson"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    out = fit_folder / "out_counts"
-    femcait("fit", str(path), "--out", str(out))
-    report = json.loads((out / "fit.json").read_text())
-    assert report["status"] == "converged"
+    report = converged_fit(path, data, fit_folder / "out_counts")
     fitted = report["parameters"]["species.K.diffusion.D"]
     assert abs(fitted["value"] - TRUE_D) < 3 * fitted["stderr"], fitted
     assert 0.5 < report["reduced_chi2"] < 2.0
