@@ -167,9 +167,15 @@ class Monitor:
         owned = fractions[:, : self._owned]
         deep = self._depth[: self._owned] >= self.request.imbalance_exclusion_depth
         net = roles.charges @ owned - self._background[: self._owned]
-        imbalance = self.comm.allreduce(float(np.max(np.abs(net[deep]), initial=0.0)), op=MPI.MAX)
-        min_frac = self.comm.allreduce(float(owned.min(initial=np.inf)), op=MPI.MIN)
-        max_frac = self.comm.allreduce(float(owned.max(initial=-np.inf)), op=MPI.MAX)
+        extremes = np.array(
+            [
+                np.max(np.abs(net[deep]), initial=0.0),
+                -owned.min(initial=np.inf),
+                owned.max(initial=-np.inf),
+            ]
+        )
+        self.comm.Allreduce(MPI.IN_PLACE, extremes, op=MPI.MAX)  # one reduction, no pickling
+        imbalance, min_frac, max_frac = float(extremes[0]), -float(extremes[1]), float(extremes[2])
         inventory = p.inventories()
         change = p.inventory_changes()
         scale = max(float(np.max(np.abs(change))), 1e-300)

@@ -15,7 +15,7 @@ import basix.ufl
 import numpy as np
 import ufl
 from dolfinx import fem
-from dolfinx.fem.petsc import NonlinearProblem, assemble_vector
+from dolfinx.fem.petsc import NonlinearProblem, assign
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -27,6 +27,7 @@ from femcait.discretisation.residual import SpeciesTerms, npp_residual
 from femcait.errors import StudyError
 from femcait.geometry import Boundary
 from femcait.solver.form_templates import FormSet
+from femcait.solver.residual_assembly import ResidualAssembly
 from femcait.solver.serial_jacobian import SerialJacobian
 
 DEFAULT_PETSC_OPTIONS: dict[str, str | int | float] = {
@@ -218,11 +219,20 @@ class TransportProblem:
                 f"{error.ierr}); see the PETSc SNES/KSP/PC manual pages for allowed values"
             ) from None
         self._nonlinear.solver.setLineSearchPreCheck(self._bound_newton_step)
+        owned = self.V.dofmap.index_map.size_local
+        nowhere = np.zeros(0, dtype=np.int32)
+        held = [
+            (dofs := self.boundaries.held_dofs.get(i, nowhere))[dofs < owned]
+            for i in range(self.n_species)
+        ]
+        self._residual = ResidualAssembly(
+            self._nonlinear.F, self._nonlinear.J, self.boundaries.dirichlet, self.w, held
+        )
+        self._nonlinear.solver.setFunction(self._residual, self._nonlinear.b)
         if self.comm.size == 1:
             jacobian = SerialJacobian(self._nonlinear.J, self.boundaries.dirichlet, self.w)
             self._nonlinear.solver.setJacobian(jacobian.assemble, jacobian.matrix, jacobian.matrix)
             self._serial_jacobian = jacobian  # the SNES holds the callback, not its owner
-        self._residual_form = self._nonlinear.F
         self._residual_vector = self._nonlinear.b.duplicate()
         boundary = BoundaryMeasure(self.domain)
         self._influx_forms = [
@@ -375,7 +385,13 @@ class TransportProblem:
 
     def _box_sum(self, nodal: np.ndarray) -> np.ndarray:
         """Sum over all nodes of box volume times ``nodal`` (owned values, one row each)."""
-        return np.asarray(self.comm.allreduce(nodal @ self._box_volumes, op=MPI.SUM))
+        return self._sum_over_ranks(nodal @ self._box_volumes)
+
+    def _sum_over_ranks(self, local: np.ndarray) -> np.ndarray:
+        """The sum over the ranks of a float array (a buffer reduction: no pickling)."""
+        total = np.empty_like(local, dtype=float)
+        self.comm.Allreduce(np.ascontiguousarray(local, dtype=float), total, op=MPI.SUM)
+        return total
 
     def boundary_increments(self) -> np.ndarray:
         """Per species, what entered through the boundary during the step just solved.
@@ -384,18 +400,14 @@ class TransportProblem:
         amount the scheme moved through them; prescribed influxes add dt * g. The sum is
         in the units of (a Q^{k+1} - b Q^k + g Q^{k-1}).
         """
-        b = self._residual_vector
-        with b.localForm() as local:
-            local.set(0.0)
-        assemble_vector(b, self._residual_form)
-        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        owned = b.getLocalSize()
-        values = b.array_r
-        local = np.zeros(self.n_species)
-        for i, dofs in self.boundaries.held_dofs.items():
-            mine = dofs[dofs < owned]
-            local[i] = values[mine].sum()
-        total = np.asarray(self.comm.allreduce(local, op=MPI.SUM)) * self.domain.lateral_measure
+        owned = self.V.dofmap.index_map.size_local
+        sums = self._residual.held_sums(self.w.x.array[:owned])
+        if sums is None:  # not what SNES evaluated last: evaluate it here
+            x = self._nonlinear.x
+            assign(self.w, x)
+            self._residual(None, x, self._residual_vector)
+            sums = self._residual.held_sums(self.w.x.array[:owned])
+        total = self._sum_over_ranks(sums) * self.domain.lateral_measure
         dt = float(self.bdf.dt.value)
         for i, form in self._influx_forms:
             total[i] += dt * self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
