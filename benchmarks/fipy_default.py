@@ -61,9 +61,9 @@ FiPy setup (each choice below answers a pitfall met on the way):
   tolerance of 1e-5 relative to the right-hand side, which holds V c_old / dt: the solve
   returns without a word, or is skipped, while the sweep residual is still large. The
   reduction each solve reaches is checked and reported;
-- time: backward Euler (FiPy's TransientTerm has no other scheme): from 1e-6 s (as
-  femcait's first step, 1/200 of the dielectric relaxation time; larger first steps make
-  the first Newton sweeps diverge) doubling up to ``--first-step``, then ``--steps``
+- time: backward Euler (FiPy's TransientTerm has no other scheme): from 1e-6 s (1/200
+  of the dielectric relaxation time; larger first steps make the first Newton sweeps
+  diverge) doubling up to ``--first-step``, then ``--steps``
   steps on a geometric schedule to 10800 s. Backward Euler smears the moving front: at
   the default 150 steps the front moves ~2.5 nm per step at the end, and the profile
   around the front differs from the reference by ~0.2 n_bg although the front depth is
@@ -135,7 +135,7 @@ DIVERGENCE = 1e3
 LOG_Y_CAP = 300.0
 """|ln(c2 / c1)| / 2 is capped here in the log-mean (as in femcait)."""
 STARTUP_STEP = 1e-6
-"""The first time step, s (about the dielectric relaxation time / 200, as femcait's)."""
+"""The first time step, s (about the dielectric relaxation time / 200)."""
 FRONT_LEVEL = 0.5
 """The front is where the K fraction falls below this."""
 
