@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import math
 import os
@@ -96,6 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
     _start_solver()
     from mpi4py import MPI
 
+    from femcait.output.figure_worker import FigureWorker
     from femcait.petsc_options import check_petsc_options
     from femcait.preflight import check_study
     from femcait.runner import run_study
@@ -108,7 +110,11 @@ def run_command(args: argparse.Namespace) -> int:
     defaults = default_petsc_options(study.geometry.dim, comm.size)
     check_petsc_options(study.solver.petsc_options, defaults, str(args.study))
     interruption.check(comm)  # a signal during the checks: stop before anything is written
-    outcome = run_study(study, out, comm, show_progress=not args.quiet, started=args.started)
+    # one rank: a child process imports matplotlib beside the run and draws the figures
+    with FigureWorker() if comm.size == 1 else contextlib.nullcontext() as figures:
+        outcome = run_study(
+            study, out, comm, show_progress=not args.quiet, started=args.started, figures=figures
+        )
     if comm.rank == 0:
         status = "done" if outcome.ok else f"FAILED: {outcome.summary['reason']}"
         print(f"{study.name}: {status}\n  {_report(outcome.summary)}\n  output: {outcome.folder}")

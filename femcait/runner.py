@@ -9,9 +9,10 @@ from pathlib import Path
 from mpi4py import MPI
 
 from femcait import __version__
-from femcait.diagnostics.record import Snapshot, StepRecord
+from femcait.diagnostics.record import MapFrame, Snapshot, StepRecord
 from femcait.errors import SolverError
 from femcait.output.fields import FieldWriter
+from femcait.output.figure_worker import FigureCall, FigureWorker, InProcessFigures
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import (
     CsvTable,
@@ -48,6 +49,7 @@ def run_study(
     show_progress: bool = True,
     started: float | None = None,
     extra_json: dict[str, dict] | None = None,
+    figures: FigureWorker | None = None,
 ) -> RunOutcome:
     """Simulate ``study`` and write its output folder ``out`` (committed atomically).
 
@@ -57,14 +59,17 @@ def run_study(
     A run that ends in a solver failure is still written (status "failed" with the
     reason); one interrupted by anything else (Ctrl-C, a crash) leaves ``out`` as it was.
     ``extra_json``: more JSON files (name -> content) written into the folder before it
-    is committed (a sweep's case.json).
+    is committed (a sweep's case.json). ``figures``: a worker that draws the figures (by
+    default they are drawn in this process).
     """
     start = time.perf_counter() if started is None else started
     simulation = Simulation(study, comm)
     folder = RunFolder(out, comm)
     try:
-        return _run_into(simulation, folder, start, show_progress, extra_json or {})
+        return _run_into(simulation, folder, start, show_progress, extra_json or {}, figures)
     except BaseException:
+        if figures is not None:
+            figures.close()  # before the folder it draws into goes
         folder.discard()
         raise
 
@@ -75,6 +80,7 @@ def _run_into(
     start: float,
     show_progress: bool,
     extra_json: dict[str, dict],
+    figures: FigureWorker | None,
 ):
     study, comm = simulation.study, simulation.comm
     rank0 = comm.rank == 0
@@ -112,6 +118,9 @@ def _run_into(
             entry.update({k: v for k, v in r.extra.items() if k == "front_lateral_spread_m"})
             outputs.append(entry)
 
+    figures = figures or InProcessFigures()
+    if rank0:
+        figures.submit([_law_figure(folder.path, simulation)])
     status, reason = "completed", None
     progress = RunProgress(study.experiment.duration, enabled=rank0 and show_progress)
     with progress:
@@ -124,12 +133,13 @@ def _run_into(
         timeseries.close()
     summary = _summary(simulation, last[0] if last else None, outputs, status, reason, columns)
     if rank0:
+        figures.submit(_result_figures(folder.path, simulation, snapshots, summary))
         write_json(
             folder.path / "study.json",
             {**simulation.resolved_study(), "femcait_version": __version__},
         )
         _tables(folder.path, simulation, snapshots)
-        _figures(folder.path, simulation, snapshots, summary)
+        figures.finish()
         for name, content in extra_json.items():
             write_json(folder.path / name, content)
         summary["wall_s"] = time.perf_counter() - start  # everything but the final rename
@@ -212,38 +222,52 @@ def _tables(folder: Path, simulation: Simulation, snapshots: list[Snapshot]) -> 
         table.close()
 
 
-def _figures(
-    folder: Path, simulation: Simulation, snapshots: list[Snapshot], summary: dict
-) -> None:
-    # matplotlib takes ~0.3 s to import: not before the run has finished
-    from femcait.output.figures import plot_diffusion, plot_mesh, plot_profiles
-    from femcait.output.maps import plot_field_maps
+def _law_figure(folder: Path, simulation: Simulation) -> FigureCall:
+    """The D(n) figure: it needs no result."""
+    laws = {term.name: term.diffusion for term in simulation.problem.species}
+    return FigureCall(
+        "femcait.output.figures:plot_diffusion",
+        (folder / "diffusion.png", laws, simulation.scales.diffusivity_m2_s),
+    )
 
+
+def _result_figures(
+    folder: Path, simulation: Simulation, snapshots: list[Snapshot], summary: dict
+) -> list[FigureCall]:
+    """The figures of the results: profiles, the adapted mesh, 2D maps."""
     study = simulation.study
     axis_profiles = [snapshot.profiles[0] for snapshot in snapshots if snapshot.profiles]
+    front = summary.get("front_depth_m") or float("nan")
     title = f"{study.name}: depth profiles"
     if simulation.domain.dim == 2:
         title += f" at {axis_profiles[0].position_m * 1e9:.4g} nm" if axis_profiles else ""
-    plot_profiles(
-        folder / "profiles.png",
-        axis_profiles,
-        study.native,
-        study.foreign,
-        summary.get("front_depth_m") or float("nan"),
-        title,
-    )
+    module = "femcait.output.figures"
+    calls = [
+        FigureCall(
+            f"{module}:plot_profiles",
+            (folder / "profiles.png", axis_profiles, study.native, study.foreign, front, title),
+        )
+    ]
     if simulation.adapter is not None:
-        front = summary.get("front_depth_m") or float("nan")
-        plot_mesh(folder / "mesh.png", axis_profiles, front, f"{study.name}: adapted mesh")
-    laws = {term.name: term.diffusion for term in simulation.problem.species}
-    plot_diffusion(folder / "diffusion.png", laws, simulation.scales.diffusivity_m2_s)
+        calls.append(
+            FigureCall(
+                f"{module}:plot_mesh",
+                (folder / "mesh.png", axis_profiles, front, f"{study.name}: adapted mesh"),
+            )
+        )
     maps = [snapshot.field_map for snapshot in snapshots if snapshot.field_map is not None]
     if maps:
-        plot_field_maps(
-            folder,
-            maps,
-            study.native,
-            study.foreign,
-            simulation.domain,
-            simulation.scales.length_m,
+        domain, length_m = simulation.domain, simulation.scales.length_m
+        edges = domain.mask_edges
+        low, high = domain.lateral_extent
+        frame = MapFrame(
+            (low * length_m, high * length_m),
+            (edges[0] if edges else domain.beam_axis) * length_m,
         )
+        calls.append(
+            FigureCall(
+                "femcait.output.maps:plot_field_maps",
+                (folder, maps, study.native, study.foreign, frame),
+            )
+        )
+    return calls

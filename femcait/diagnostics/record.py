@@ -83,6 +83,16 @@ class FieldMap:
     phi_V: np.ndarray
 
 
+@dataclass(frozen=True)
+class MapFrame:
+    """Where the field maps of a domain may look (SI): its lateral extent, and the lateral
+    position to centre on when it is too wide to show whole (the first mask edge, or the
+    beam axis)."""
+
+    lateral_extent_m: tuple[float, float]
+    centre_m: float
+
+
 @dataclass
 class Snapshot:
     """What is written at an output time: profiles, crater average, field map."""

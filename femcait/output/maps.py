@@ -12,8 +12,7 @@ import numpy as np
 from matplotlib.tri import Triangulation
 
 from femcait.diagnostics.front import FRONT_LEVEL
-from femcait.diagnostics.record import FieldMap
-from femcait.geometry import Domain
+from femcait.diagnostics.record import FieldMap, MapFrame
 
 ZOOM_FRONT_FACTOR = 1.6
 """Maps reach this multiple of the deepest front in depth."""
@@ -22,40 +21,31 @@ MIN_ZOOM_M = 5e-9
 """Smallest depth range of a map."""
 
 
-def map_window(
-    last: FieldMap, foreign: list[str], domain: Domain, length_m: float
-) -> tuple[float, float, float]:
+def map_window(last: FieldMap, foreign: list[str], frame: MapFrame) -> tuple[float, float, float]:
     """(lateral from, lateral to, depth to) in m: the front's neighbourhood.
 
     Depth: 1.6 times the deepest front of the last map (the whole mapped zone without a
     front). Lateral: the whole width if it is at most four times that depth, else four times
-    the depth around the first mask edge (or the beam axis).
+    the depth around the frame's centre.
     """
     foreign = sum(last.fractions[name] for name in foreign)
     depth_range = last.points_m[:, 1].max()
     crossing = last.points_m[foreign >= FRONT_LEVEL, 1]
     if len(crossing):
         depth_range = min(depth_range, max(ZOOM_FRONT_FACTOR * crossing.max(), MIN_ZOOM_M))
-    low, high = (v * length_m for v in domain.lateral_extent)
+    low, high = frame.lateral_extent_m
     if high - low <= 4 * depth_range:
         return low, high, depth_range
-    edges = domain.mask_edges
-    centre = (edges[0] if edges else domain.beam_axis) * length_m
-    start = max(low, centre - 2 * depth_range)
+    start = max(low, frame.centre_m - 2 * depth_range)
     return start, min(high, start + 4 * depth_range), depth_range
 
 
 def plot_field_maps(
-    folder: Path,
-    maps: list[FieldMap],
-    native: str,
-    foreign: list[str],
-    domain: Domain,
-    length_m: float,
+    folder: Path, maps: list[FieldMap], native: str, foreign: list[str], frame: MapFrame
 ) -> list[Path]:
     """One PNG per output time, ``map_<time>s.png``: every species fraction and phi, with
     the front (foreign fraction 1/2) drawn in each panel."""
-    window = map_window(maps[-1], foreign, domain, length_m)
+    window = map_window(maps[-1], foreign, frame)
     paths = []
     for field_map in maps:
         path = folder / f"map_{field_map.time_s:g}s.png"
