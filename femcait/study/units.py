@@ -5,25 +5,32 @@ A value is either a bare number, taken as SI, or a string with units such as "10
 text) are SI numbers too. Energies convert to joules, temperatures to kelvin.
 """
 
+from __future__ import annotations
+
 import functools
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pint
 from pydantic import BeforeValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from femcait.study.unit_cache import build_registry
+from femcait.study import quantity_memo
+
+if TYPE_CHECKING:
+    import pint
 
 
 @functools.cache
 def unit_registry() -> pint.UnitRegistry:
-    """The unit registry, built on first use (bare numbers never need it).
+    """The unit registry, built on first use (bare numbers and remembered texts never
+    need it, see `femcait.study.quantity_memo`; pint itself takes ~0.2 s to import).
 
     Decimal arithmetic keeps decimal prefixes exact ("100 um" -> 1e-4 m). Pint's parsed
     definitions are cached in the user cache folder (0.05 s instead of 0.4 s per start),
     safely when many processes start at once (`femcait.study.unit_cache`).
     """
+    from femcait.study.unit_cache import build_registry
+
     return build_registry()
 
 
@@ -91,6 +98,8 @@ def to_si(value: object, dimension: str, key: str) -> float:
         expected += f" (e.g. '{example}')"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise UnitError(key, expected)
+    if isinstance(value, str) and (known := quantity_memo.recalled(value, dimension)) is not None:
+        return known
     try:
         magnitude, found = quantity_si(value)
     except OverflowError:
@@ -101,6 +110,8 @@ def to_si(value: object, dimension: str, key: str) -> float:
         raise UnitError(key, expected)
     if not math.isfinite(magnitude):
         raise UnitError(key, f"got {format_value(value)}, must be a finite number")
+    if found is not None:
+        quantity_memo.remember(value, dimension, magnitude)
     return magnitude
 
 
