@@ -19,6 +19,8 @@ import contextlib
 import importlib
 import os
 import pickle
+import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,37 +66,43 @@ class InProcessFigures:
 
 
 class FigureWorker:
-    """The child process that draws a run's figures (see the module docstring)."""
+    """The child process that draws a run's figures (see the module docstring).
+
+    The batches go through a socket, not a pipe: PETSc, once initialised, turns SIGPIPE
+    (a write to a child that died) into an abort of the run, and a socket can be written
+    without raising that signal (MSG_NOSIGNAL)."""
 
     def __init__(self) -> None:
         self._calls: list[FigureCall] = []
+        self._child: subprocess.Popen | None = None
         try:
-            self._child: subprocess.Popen | None = subprocess.Popen(
-                [sys.executable, "-m", __name__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:  # no process to spare: the figures are drawn in-process
-            self._child = None
+            self._socket, theirs = socket.socketpair()
+        except OSError:  # no socket to spare: the figures are drawn in-process
+            return
+        try:
+            with theirs:
+                self._child = subprocess.Popen(
+                    [sys.executable, "-m", __name__],
+                    stdin=theirs.fileno(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+        except OSError:  # no process to spare
+            self._socket.close()
 
     def submit(self, calls: list[FigureCall]) -> None:
         """Send the child figures to draw (it starts on them at once; the caller goes on)."""
         self._calls.extend(calls)
         if self._child is not None:
-            try:
-                pickle.dump(calls, self._child.stdin)
-                self._child.stdin.flush()
-            except OSError:  # the child died: `finish` draws them here
-                pass
+            with contextlib.suppress(OSError):  # the child died: `finish` draws them here
+                self._socket.sendall(pickle.dumps(calls), _NO_SIGNAL)
 
     def finish(self) -> None:
         """Wait for the child to draw the submitted figures; draw them here if it failed."""
         child, self._child = self._child, None
         calls, self._calls = self._calls, []
         if child is not None:
-            with contextlib.suppress(OSError):
-                child.stdin.close()
+            self._socket.close()  # the end of the child's input
             if child.wait() == 0:
                 return
         draw_here(calls)
@@ -105,8 +113,7 @@ class FigureWorker:
         if child is not None:
             child.kill()
             child.wait()
-            with contextlib.suppress(OSError):
-                child.stdin.close()
+            self._socket.close()
 
     def __enter__(self) -> FigureWorker:
         return self
@@ -115,8 +122,13 @@ class FigureWorker:
         self.close()
 
 
+_NO_SIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
+"""send() flag: an error instead of SIGPIPE when the child is gone (Linux)."""
+
+
 def main() -> int:
     """The child: import the figure module, then draw each batch read from stdin."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle: it kills us
     importlib.import_module(FIGURE_MODULE)
     while True:
         try:

@@ -1,8 +1,12 @@
 """The figure worker (femcait.output.figure_worker): a child process draws the batches it
 is sent and the run waits for it; if the child is gone, the figures are drawn in the
-run's own process; a run that ends without figures stops the child."""
+run's own process (PETSc initialised: it aborts a process on SIGPIPE); a run that ends
+without figures stops the child."""
 
 from __future__ import annotations
+
+import dolfinx_solver  # noqa: F401  # isort: split
+from petsc4py import PETSc
 
 from femcait.output.figure_worker import FigureCall, FigureWorker
 from femcait.sed import ConstantDiffusion
@@ -28,6 +32,7 @@ def test_the_child_draws_every_batch_before_finish_returns(tmp_path):
 
 
 def test_figures_are_drawn_here_when_the_child_is_gone(tmp_path):
+    assert PETSc.Sys.isInitialized()  # as in a run: its signal handlers are installed
     path = tmp_path / "figure.png"
     with FigureWorker() as worker:
         child = worker._child
