@@ -1,23 +1,23 @@
 """Figures drawn in a child process that imports matplotlib while the run computes.
 
-Importing matplotlib took ~0.45 s of the default study's ~2.3 s end to end. A one-rank
-`femcait run` starts this worker before it sets up the simulation: the child imports the
-figure module beside the time loop (on another core when there is one) and draws the
-batches of figure calls (function name and arguments, pickled through its stdin) it
-receives: the D(n) figure while the run computes, the profiles while it writes its
-tables. The run waits for it at the end, so the folder is complete when the command
-returns. If the worker cannot start or fails, the figures are drawn in the run's own
-process (where a real plotting error then shows). A run that stops without figures (an
-interruption) kills it.
+Importing matplotlib took ~0.45 s of the default study's ~2.3 s end to end, and drawing
+its two figures ~0.2 s. A one-rank `femcait run` (and each one-rank group of a sweep)
+starts this worker before it sets up the simulation: the child imports the figure module
+beside the time loop (on another core when there is one) and draws the batches of figure
+calls (function name and arguments, pickled through a socket) it receives: the D(n)
+figure while the run computes, the profiles while the run writes its tables. At the end
+of each run the run waits until the child has drawn everything it was sent (a sync
+message, answered with a byte), so the folder is complete when the run commits it; the
+child stays for the next case of a sweep. If the worker cannot start or fails, the
+figures are drawn in the run's own process (where a real plotting error then shows). A run
+that stops without figures (an interruption, a crash) kills it.
 
-    python -m femcait.output.figure_worker    # the child; draws the batches it reads
+    python -m femcait.output.figure_worker    # the child; stdin is its socket
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
 import pickle
 import signal
 import socket
@@ -66,7 +66,7 @@ class InProcessFigures:
 
 
 class FigureWorker:
-    """The child process that draws a run's figures (see the module docstring).
+    """The child process that draws the runs' figures (see the module docstring).
 
     The batches go through a socket, not a pipe: PETSc, once initialised, turns SIGPIPE
     (a write to a child that died) into an abort of the run, and a socket can be written
@@ -93,27 +93,40 @@ class FigureWorker:
     def submit(self, calls: list[FigureCall]) -> None:
         """Send the child figures to draw (it starts on them at once; the caller goes on)."""
         self._calls.extend(calls)
-        if self._child is not None:
-            with contextlib.suppress(OSError):  # the child died: `finish` draws them here
-                self._socket.sendall(pickle.dumps(calls), _NO_SIGNAL)
+        self._send(calls)
 
     def finish(self) -> None:
-        """Wait for the child to draw the submitted figures; draw them here if it failed."""
-        child, self._child = self._child, None
+        """Wait until the child has drawn every figure submitted; draw them here if it
+        failed or is gone."""
         calls, self._calls = self._calls, []
-        if child is not None:
-            self._socket.close()  # the end of the child's input
-            if child.wait() == 0:
-                return
+        if self._send(None) and self._receive() == _DRAWN:
+            return
+        self.close()  # it failed: it draws no more
         draw_here(calls)
 
     def close(self) -> None:
-        """Stop the child if it is still there (a run that ends without its figures)."""
+        """Stop the child (idle after `finish`; a run that ends without figures stops it
+        at once)."""
         child, self._child = self._child, None
         if child is not None:
             child.kill()
             child.wait()
             self._socket.close()
+
+    def _send(self, message: list[FigureCall] | None) -> bool:
+        if self._child is None:
+            return False
+        try:
+            self._socket.sendall(pickle.dumps(message), _NO_SIGNAL)
+        except OSError:  # the child is gone
+            return False
+        return True
+
+    def _receive(self) -> bytes:
+        try:
+            return self._socket.recv(1)
+        except OSError:
+            return b""
 
     def __enter__(self) -> FigureWorker:
         return self
@@ -125,18 +138,31 @@ class FigureWorker:
 _NO_SIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
 """send() flag: an error instead of SIGPIPE when the child is gone (Linux)."""
 
+_DRAWN, _FAILED = b"\x01", b"\x00"
+"""The child's answers to a sync message: everything since the last one drawn, or not."""
+
 
 def main() -> int:
-    """The child: import the figure module, then draw each batch read from stdin."""
+    """The child: import the figure module, then draw each batch read from the socket on
+    stdin, and answer each sync message."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle: it kills us
     importlib.import_module(FIGURE_MODULE)
+    channel = socket.socket(fileno=0)
+    stream = channel.makefile("rb")
+    failed = False
     while True:
         try:
-            calls = pickle.load(sys.stdin.buffer)
+            message = pickle.load(stream)
         except EOFError:
-            break
-        draw_here(calls)
-    os._exit(0)  # skip the interpreter's teardown of matplotlib (~0.1 s): the files are closed
+            return 0
+        if message is None:
+            channel.sendall(_FAILED if failed else _DRAWN)
+            failed = False
+            continue
+        try:
+            draw_here(message)
+        except Exception:  # the run draws them again, and shows the error
+            failed = True
 
 
 if __name__ == "__main__":

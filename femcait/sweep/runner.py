@@ -25,6 +25,7 @@ from mpi4py import MPI
 
 from femcait import __version__
 from femcait.errors import OutputError, StudyError
+from femcait.output.figure_worker import FigureWorker
 from femcait.output.ownership import create_marked, replace_problem
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import write_json
@@ -191,6 +192,8 @@ def run_sweep(
     group = comm.Split(comm.rank // per_case, comm.rank)
     ran: list[str] = []
     interrupted = False
+    # one-rank groups: a child process draws the figures beside the cases (figure_worker)
+    figures = FigureWorker() if group.size == 1 else None
     try:
         for case in pending:
             claimed = group.bcast(_claim(claims, case.name) if group.rank == 0 else None)
@@ -203,12 +206,15 @@ def run_sweep(
                 _failed_case(folder, group, case, sweep.source, study)
                 status = "failed (invalid)"
             else:
-                status = _run_case(study, folder, group, case)
+                status = _run_case(study, folder, group, case, figures)
             ran.append(case.name)
             if group.rank == 0:
                 log(f"  {case.name}: {status} ({time.perf_counter() - started:.1f} s)")
     except KeyboardInterrupt:
         interrupted = True
+    finally:
+        if figures is not None:
+            figures.close()
     interrupted = comm.allreduce(interrupted, op=MPI.LOR)
     ran = list(itertools.chain.from_iterable(comm.allgather(ran if group.rank == 0 else [])))
     group.Free()
@@ -219,11 +225,18 @@ def run_sweep(
     return SweepOutcome(out, comm.bcast(rows), ran, done, interrupted)
 
 
-def _run_case(study: Study, folder: Path, group: MPI.Comm, case: Case) -> str:
+def _run_case(
+    study: Study, folder: Path, group: MPI.Comm, case: Case, figures: FigureWorker | None
+) -> str:
     """Run one case; any failure but an interruption is recorded in its folder."""
     try:
         outcome = run_study(
-            study, folder, group, show_progress=False, extra_json={"case.json": _case_record(case)}
+            study,
+            folder,
+            group,
+            show_progress=False,
+            extra_json={"case.json": _case_record(case)},
+            figures=figures,
         )
         return "completed" if outcome.ok else f"failed: {outcome.summary['reason']}"
     except KeyboardInterrupt:
