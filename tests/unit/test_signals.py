@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_STUDY
+from tests.conftest import default_study_dict, write_study
 from tests.hostile import snapshot
 
 FEMCAIT = str(Path(sys.executable).parent / "femcait")
 
 DELAYS_S = (0.3, 0.7, 1.2, 2.0)
 """After the start: Python and the study loaded, DOLFINx and PETSc starting, the forms
-compiling or the time loop (the default study runs for about 5 s)."""
+compiling or the time loop (the run below takes ~6 s; the default study itself ~2 s)."""
+
+LONG_RUN = {"duration": "48 h", "output_times": ["1 h", "48 h"]}
+"""The default study's experiment made longer, so that the last delay falls in its loop."""
 
 
 def _interrupt(arguments: list[str], delay: float, signum: int) -> subprocess.CompletedProcess:
@@ -35,9 +38,12 @@ def _interrupt(arguments: list[str], delay: float, signum: int) -> subprocess.Co
 @pytest.mark.parametrize("command", ["run", "sed"])
 def test_a_signal_during_start_up_writes_nothing(tmp_path, command, signum):
     out = tmp_path / "out"
+    data = default_study_dict()
+    data["experiment"].update(LONG_RUN)
+    study = write_study(data, tmp_path / "study.yaml")
     before = snapshot(tmp_path)
     for delay in DELAYS_S[:2] if command == "sed" else DELAYS_S:
-        result = _interrupt([command, str(DEFAULT_STUDY), "--out", str(out)], delay, signum)
+        result = _interrupt([command, str(study), "--out", str(out)], delay, signum)
         output = result.stdout + result.stderr
         assert result.returncode == 130, f"after {delay} s: {result.returncode}\n{output}"
         assert "Traceback" not in output
