@@ -31,7 +31,7 @@ class PointSampler:
         tree = geometry.bb_tree(mesh, tdim, entities=owned_cells, padding=1e-12)
         candidates = geometry.compute_collisions_points(tree, self.points)
         found, cells, weights = _locate(
-            mesh.geometry.x[mesh.geometry.dofmap[candidates.array], :tdim],
+            mesh.geometry.x[mesh.geometry.dofmaps[0][candidates.array], :tdim],
             self.points[:, :tdim],
             candidates,
         )
@@ -94,7 +94,7 @@ def line_depths(domain: Domain, lateral: float) -> np.ndarray:
     if domain.dim == 1:
         local = x[:, 0]
     else:
-        nodes = mesh.geometry.dofmap
+        nodes = mesh.geometry.dofmaps[0]
         scale = max(domain.lateral_extent[1] - domain.lateral_extent[0], domain.thickness)
         on_line = np.abs(x[:, 0] - lateral) <= 1e-12 * scale
         crossings = [x[on_line, 1]]

@@ -24,8 +24,8 @@ def metric_copy(mesh: dmesh.Mesh, length_m: float) -> dmesh.Mesh:
     x = geometry.x[:, : geometry.dim] * length_m
     scaled = dmesh.create_geometry(
         geometry.index_map(),
-        geometry.dofmap,
-        geometry.cmap,
+        geometry.dofmaps[0],
+        geometry.cmaps[0],
         np.ascontiguousarray(x),
         geometry.input_global_indices,
     )
