@@ -176,8 +176,8 @@ class Monitor:
         )
         self.comm.Allreduce(MPI.IN_PLACE, extremes, op=MPI.MAX)  # one reduction, no pickling
         imbalance, min_frac, max_frac = float(extremes[0]), -float(extremes[1]), float(extremes[2])
-        inventory = p.inventories()
-        change = p.inventory_changes()
+        inventory = p.inventories(owned)  # the owned nodes come first, in the same order
+        change = p.inventory_changes(owned)
         scale = max(float(np.max(np.abs(change))), 1e-300)
         conservation = float(np.max(np.abs(change - influx))) / scale
         per_area = s.areal_density_m2 / self.exposed_measure

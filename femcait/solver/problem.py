@@ -373,15 +373,17 @@ class TransportProblem:
         self.w_old.x.array[:] = self.w.x.array
 
     # --- integrals -------------------------------------------------------------------------
-    def inventories(self) -> np.ndarray:
+    def inventories(self, fractions: np.ndarray | None = None) -> np.ndarray:
         """Integral of n_i / n_bg over the domain (lumped, as in the scheme: the sum of box
-        volume times nodal value), per species."""
-        return self._box_sum(self.fractions())
+        volume times nodal value), per species; ``fractions``: the current `fractions()`,
+        if the caller has them."""
+        return self._box_sum(self.fractions() if fractions is None else fractions)
 
-    def inventory_changes(self) -> np.ndarray:
+    def inventory_changes(self, fractions: np.ndarray | None = None) -> np.ndarray:
         """Change of the inventories since `set_state`, summed node by node (no cancellation
-        of the large native inventory)."""
-        return self._box_sum(self.fractions() - self.initial_fractions)
+        of the large native inventory); ``fractions`` as in `inventories`."""
+        current = self.fractions() if fractions is None else fractions
+        return self._box_sum(current - self.initial_fractions)
 
     def _box_sum(self, nodal: np.ndarray) -> np.ndarray:
         """Sum over all nodes of box volume times ``nodal`` (owned values, one row each)."""
