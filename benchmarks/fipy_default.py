@@ -709,6 +709,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--linear-tol", type=float, default=d.linear_tol)
     parser.add_argument("--reference", type=Path, default=REFERENCE, help="path stem")
     parser.add_argument("--save-profile", type=Path, help="write the final profile (CSV)")
+    parser.add_argument(
+        "--summary", type=Path, help="write front, plateau, time loop and counts (JSON)"
+    )
     parser.add_argument("--verbose", action="store_true")
     return parser.parse_args()
 
@@ -801,6 +804,17 @@ def main() -> None:
                 f"max |{key} - reference| on the {len(at)} reference depths: "
                 f"{difference[worst]:.4f} n_bg (at {at[worst] * 1e9:.2f} nm)"
             )
+    if args.summary is not None:
+        summary = {
+            "front_depth_m": front,
+            "plateau_frac": level,
+            "solve_s": solve_s,
+            "cells": model.n,
+            "steps": c.steps,
+            "rejected_steps": c.rejected,
+            "sweeps": c.sweeps,
+        }
+        args.summary.write_text(json.dumps(summary, indent=1))
     if args.save_profile is not None:
         with open(args.save_profile, "w", newline="") as f:
             writer = csv.writer(f)
