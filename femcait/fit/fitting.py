@@ -27,6 +27,7 @@ from mpi4py import MPI
 from femcait.errors import StudyError
 from femcait.fit.measurement import MeasuredProfile, observed
 from femcait.fit.spec import FitFile, Parameter
+from femcait.output.figure_worker import FigureWorker
 from femcait.output.tables import read_final_profile
 from femcait.preflight import check_study
 from femcait.runner import run_study
@@ -222,8 +223,11 @@ class ForwardModel:
         comm: MPI.Comm,
         log: Callable[[str], None],
         ranks_per_run: int = 1,
+        figures: FigureWorker | None = None,
     ) -> None:
+        """``figures``: a worker that draws the forward runs' figures (else in-process)."""
         self.fit = fit
+        self._figures = figures
         self.experiments = experiments
         self.parameters = parameters
         self.out = out
@@ -322,6 +326,7 @@ class ForwardModel:
                 comm,
                 show_progress=False,
                 extra_json={RUN_RECORD: {"fingerprint": key, "values": [float(v) for v in values]}},
+                figures=self._figures,
             )
         except StudyError as error:
             return str(error).splitlines()[0]

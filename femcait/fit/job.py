@@ -9,6 +9,7 @@ holds ``runs/`` (each forward run a normal run folder), ``fit.json``, one
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from femcait.fit.fitting import (
 from femcait.fit.measurement import read_measured
 from femcait.fit.spec import FitFile, fit_from_dict
 from femcait.output.atomic import replacing
+from femcait.output.figure_worker import FigureWorker
 from femcait.output.ownership import create_marked, replace_problem
 from femcait.output.tables import CsvTable, write_json
 from femcait.study import load_yaml, study_from_dict
@@ -86,8 +88,10 @@ def run_fit_job(
             raise OutputError(problem)
         create_marked(out, "fit")
     comm.barrier()
-    model = ForwardModel(fit, experiments, parameters, out, comm, log, ranks_per_run)
-    result = run_fit(model)
+    # one-rank forward runs: a child process draws their figures beside them (figure_worker)
+    with FigureWorker() if ranks_per_run == 1 else contextlib.nullcontext() as figures:
+        model = ForwardModel(fit, experiments, parameters, out, comm, log, ranks_per_run, figures)
+        result = run_fit(model)
     if comm.rank == 0:
         _write_report(out, fit, experiments, model, result)
     return result
