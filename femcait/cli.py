@@ -97,7 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
     _start_solver()
     from mpi4py import MPI
 
-    from femcait.output.figure_worker import FigureWorker
+    from femcait.output.figure_worker import figure_worker
     from femcait.petsc_options import check_petsc_options
     from femcait.preflight import check_study
     from femcait.runner import run_study
@@ -111,7 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
     check_petsc_options(study.solver.petsc_options, defaults, str(args.study))
     interruption.check(comm)  # a signal during the checks: stop before anything is written
     # one rank: a child process imports matplotlib beside the run and draws the figures
-    with FigureWorker() if comm.size == 1 else contextlib.nullcontext() as figures:
+    with (figure_worker() if comm.size == 1 else None) or contextlib.nullcontext() as figures:
         outcome = run_study(
             study, out, comm, show_progress=not args.quiet, started=args.started, figures=figures
         )

@@ -32,7 +32,7 @@ from femcait.fit.fitting import (
 from femcait.fit.measurement import read_measured
 from femcait.fit.spec import FitFile, fit_from_dict
 from femcait.output.atomic import replacing
-from femcait.output.figure_worker import FigureWorker
+from femcait.output.figure_worker import figure_worker
 from femcait.output.ownership import create_marked, replace_problem
 from femcait.output.tables import CsvTable, write_json
 from femcait.study import load_yaml, study_from_dict
@@ -89,7 +89,7 @@ def run_fit_job(
         create_marked(out, "fit")
     comm.barrier()
     # one-rank forward runs: a child process draws their figures beside them (figure_worker)
-    with FigureWorker() if ranks_per_run == 1 else contextlib.nullcontext() as figures:
+    with (figure_worker() if ranks_per_run == 1 else None) or contextlib.nullcontext() as figures:
         model = ForwardModel(fit, experiments, parameters, out, comm, log, ranks_per_run, figures)
         result = run_fit(model)
     if comm.rank == 0:

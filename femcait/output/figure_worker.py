@@ -18,6 +18,7 @@ that stops without figures (an interruption, a crash) kills it.
 from __future__ import annotations
 
 import importlib
+import os
 import pickle
 import signal
 import socket
@@ -133,6 +134,17 @@ class FigureWorker:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def figure_worker() -> FigureWorker | None:
+    """A worker if this process may run on more than one CPU; None otherwise (on one CPU
+    the child would only add its own start-up: 2.4-2.5 s instead of ~2.3 s end to end for
+    the default study)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return FigureWorker() if cpus > 1 else None
 
 
 _NO_SIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)

@@ -25,7 +25,7 @@ from mpi4py import MPI
 
 from femcait import __version__
 from femcait.errors import OutputError, StudyError
-from femcait.output.figure_worker import FigureWorker
+from femcait.output.figure_worker import FigureWorker, figure_worker
 from femcait.output.ownership import create_marked, replace_problem
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import write_json
@@ -193,7 +193,7 @@ def run_sweep(
     ran: list[str] = []
     interrupted = False
     # one-rank groups: a child process draws the figures beside the cases (figure_worker)
-    figures = FigureWorker() if group.size == 1 else None
+    figures = figure_worker() if group.size == 1 else None
     try:
         for case in pending:
             claimed = group.bcast(_claim(claims, case.name) if group.rank == 0 else None)

@@ -11,7 +11,8 @@ from pathlib import Path
 import dolfinx_solver  # noqa: F401  # isort: split
 from petsc4py import PETSc
 
-from femcait.output.figure_worker import FigureCall, FigureWorker
+import femcait.output.figure_worker as figure_worker_module
+from femcait.output.figure_worker import FigureCall, FigureWorker, figure_worker
 from femcait.sed import ConstantDiffusion
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -66,3 +67,11 @@ def test_a_run_without_figures_stops_the_child(tmp_path):
         child = worker._child
         worker.submit([_diffusion_figure(tmp_path / "figure.png")])
     assert child.poll() is not None  # killed and reaped, not left running
+
+
+def test_no_child_when_the_run_may_use_one_cpu_only(monkeypatch):
+    monkeypatch.setattr(figure_worker_module.os, "sched_getaffinity", lambda pid: {0})
+    assert figure_worker() is None
+    monkeypatch.setattr(figure_worker_module.os, "sched_getaffinity", lambda pid: {0, 1})
+    with figure_worker() as worker:
+        assert worker._child is not None
