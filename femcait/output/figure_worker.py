@@ -1,16 +1,17 @@
 """Figures drawn in a child process that imports matplotlib while the run computes.
 
 Importing matplotlib took ~0.45 s of the default study's ~2.3 s end to end, and drawing
-its two figures ~0.2 s. A one-rank `femcait run` (and each one-rank group of a sweep)
-starts this worker before it sets up the simulation: the child imports the figure module
-beside the time loop (on another core when there is one) and draws the batches of figure
-calls (function name and arguments, pickled through a socket) it receives: the D(n)
-figure while the run computes, the profiles while the run writes its tables. At the end
-of each run the run waits until the child has drawn everything it was sent (a sync
-message, answered with a byte), so the folder is complete when the run commits it; the
-child stays for the next case of a sweep. If the worker cannot start or fails, the
-figures are drawn in the run's own process (where a real plotting error then shows). A run
-that stops without figures (an interruption, a crash) kills it.
+its two figures ~0.2 s. A one-rank `femcait run` (and each one-rank group of a sweep or
+a fit), if it may use more than one CPU, starts this worker before it sets up the
+simulation: the child imports the figure module beside the time loop (on another core)
+and draws the batches of figure calls (function name and arguments, pickled through a
+socket) it receives: the D(n) figure while the run computes, the profiles while the run
+writes its tables. At the end of each run the run waits until the child has drawn
+everything it was sent (a sync message, answered with a byte), so the folder is complete
+when the run commits it; the child stays for the next case of a sweep or forward run of a
+fit. If the worker cannot start or fails, the figures are drawn in the run's own process
+(where a real plotting error then shows). A run that stops without figures (an
+interruption, a crash) kills it.
 
     python -m femcait.output.figure_worker    # the child; stdin is its socket
 """
