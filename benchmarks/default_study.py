@@ -5,8 +5,8 @@ imports, output and figures included), once to warm the JIT form cache and then
 ``--repeat`` times, and prints wall time (best and median), peak memory, the run
 statistics and the accuracy against the converged reference of
 ``converged_reference.py``. The run draws its figures in a second process (beside the time
-loop, on the other core of a 2-core machine): ``--repeat`` more runs confined to one CPU
-show the time without that overlap.
+loop, on the other core of a 2-core machine): ``--repeat`` more runs confined to one CPU,
+where the run draws them itself, show the time without that overlap.
 
     .venv/bin/python benchmarks/default_study.py [--repeat 5]
 """
@@ -71,7 +71,7 @@ def main() -> None:
         f"all {', '.join(f'{w:.2f}' for w in walls)}"
     )
     print(
-        f"end-to-end wall on one CPU (s; the figure process shares it): best "
+        f"end-to-end wall on one CPU (s; figures drawn in the run's process): best "
         f"{min(pinned):.2f}, median {statistics.median(pinned):.2f}"
     )
     print(
