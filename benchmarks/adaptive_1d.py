@@ -6,8 +6,7 @@ wall (best of the repeats), unknowns (final and most), steps, Newton iterations,
 adaptations, and the errors against the converged reference of ``converged_reference.py``.
 
 Variants: the fixed default mesh (fine_cell 0.25 nm) and finer fixed meshes, against
-adaptive meshes from a 2 or 4 nm base, at two mesh tolerances and one looser time
-tolerance.
+adaptive meshes from a 2 or 4 nm base, at several mesh and time tolerances.
 
     .venv/bin/python benchmarks/adaptive_1d.py [--repeat 3]
 """
@@ -44,6 +43,14 @@ VARIANTS: dict[str, dict] = {
     "adaptive 4 nm, time.tolerance 1e-2": {
         "mesh": {"adapt": True, "fine_cell": "4 nm"},
         "time": {"tolerance": 1e-2},
+    },
+    "adaptive 4 nm, tolerance 0.1, time.tolerance 5e-3": {
+        "mesh": {"adapt": True, "fine_cell": "4 nm", "adapt_tolerance": 0.1},
+        "time": {"tolerance": 5e-3},
+    },
+    "adaptive 4 nm, tolerance 0.2, time.tolerance 5e-3": {
+        "mesh": {"adapt": True, "fine_cell": "4 nm", "adapt_tolerance": 0.2},
+        "time": {"tolerance": 5e-3},
     },
 }
 """Study sections of each variant (the default study's otherwise; adaptive meshes with
