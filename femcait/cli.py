@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import math
 import os
@@ -111,7 +110,7 @@ def run_command(args: argparse.Namespace) -> int:
     check_petsc_options(study.solver.petsc_options, defaults, str(args.study))
     interruption.check(comm)  # a signal during the checks: stop before anything is written
     # one rank: a child process imports matplotlib beside the run and draws the figures
-    with (figure_worker() if comm.size == 1 else None) or contextlib.nullcontext() as figures:
+    with figure_worker(comm.size) as figures:
         outcome = run_study(
             study, out, comm, show_progress=not args.quiet, started=args.started, figures=figures
         )

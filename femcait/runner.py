@@ -12,7 +12,7 @@ from femcait import __version__
 from femcait.diagnostics.record import MapFrame, Snapshot, StepRecord
 from femcait.errors import SolverError
 from femcait.output.fields import FieldWriter
-from femcait.output.figure_worker import FigureCall, FigureWorker, InProcessFigures
+from femcait.output.figure_worker import FigureCall, FigureWorker
 from femcait.output.run_folder import RunFolder
 from femcait.output.tables import (
     CsvTable,
@@ -118,7 +118,7 @@ def _run_into(
             entry.update({k: v for k, v in r.extra.items() if k == "front_lateral_spread_m"})
             outputs.append(entry)
 
-    figures = figures or InProcessFigures()
+    figures = figures or FigureWorker(child=False)
     if rank0:
         figures.submit([_law_figure(folder.path, simulation)])
     status, reason = "completed", None

@@ -9,7 +9,6 @@ holds ``runs/`` (each forward run a normal run folder), ``fit.json``, one
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def run_fit_job(
         create_marked(out, "fit")
     comm.barrier()
     # one-rank forward runs: a child process draws their figures beside them (figure_worker)
-    with (figure_worker() if ranks_per_run == 1 else None) or contextlib.nullcontext() as figures:
+    with figure_worker(ranks_per_run) as figures:
         model = ForwardModel(fit, experiments, parameters, out, comm, log, ranks_per_run, figures)
         result = run_fit(model)
     if comm.rank == 0:

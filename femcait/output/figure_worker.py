@@ -51,32 +51,19 @@ def draw_here(calls: list[FigureCall]) -> None:
         call.draw()
 
 
-class InProcessFigures:
-    """Figures drawn in this process, when `finish` is called."""
-
-    def __init__(self) -> None:
-        self._calls: list[FigureCall] = []
-
-    def submit(self, calls: list[FigureCall]) -> None:
-        """Hand over figures to draw."""
-        self._calls.extend(calls)
-
-    def finish(self) -> None:
-        """Draw them."""
-        calls, self._calls = self._calls, []
-        draw_here(calls)
-
-
 class FigureWorker:
-    """The child process that draws the runs' figures (see the module docstring).
+    """The child process that draws the runs' figures (see the module docstring); without
+    one (``child`` False, or none could start) `finish` draws them in this process.
 
     The batches go through a socket, not a pipe: PETSc, once initialised, turns SIGPIPE
     (a write to a child that died) into an abort of the run, and a socket can be written
     without raising that signal (MSG_NOSIGNAL)."""
 
-    def __init__(self) -> None:
+    def __init__(self, child: bool = True) -> None:
         self._calls: list[FigureCall] = []
         self._child: subprocess.Popen | None = None
+        if not child:
+            return
         try:
             self._socket, theirs = socket.socketpair()
         except OSError:  # no socket to spare: the figures are drawn in-process
@@ -137,15 +124,15 @@ class FigureWorker:
         self.close()
 
 
-def figure_worker() -> FigureWorker | None:
-    """A worker if this process may run on more than one CPU; None otherwise (on one CPU
-    the child would only add its own start-up: 2.4-2.5 s instead of ~2.3 s end to end for
-    the default study)."""
+def figure_worker(ranks: int) -> FigureWorker:
+    """The figure worker of runs on ``ranks`` ranks: with a child if they run on one rank
+    and this process may run on more than one CPU (on one CPU the child would only add its
+    own start-up: 2.4-2.5 s instead of ~2.3 s end to end for the default study)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
-    return FigureWorker() if cpus > 1 else None
+    return FigureWorker(child=ranks == 1 and cpus > 1)
 
 
 _NO_SIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)

@@ -193,7 +193,7 @@ def run_sweep(
     ran: list[str] = []
     interrupted = False
     # one-rank groups: a child process draws the figures beside the cases (figure_worker)
-    figures = figure_worker() if group.size == 1 else None
+    figures = figure_worker(group.size)
     try:
         for case in pending:
             claimed = group.bcast(_claim(claims, case.name) if group.rank == 0 else None)
@@ -213,8 +213,7 @@ def run_sweep(
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if figures is not None:
-            figures.close()
+        figures.close()
     interrupted = comm.allreduce(interrupted, op=MPI.LOR)
     ran = list(itertools.chain.from_iterable(comm.allgather(ran if group.rank == 0 else [])))
     group.Free()
@@ -226,7 +225,7 @@ def run_sweep(
 
 
 def _run_case(
-    study: Study, folder: Path, group: MPI.Comm, case: Case, figures: FigureWorker | None
+    study: Study, folder: Path, group: MPI.Comm, case: Case, figures: FigureWorker
 ) -> str:
     """Run one case; any failure but an interruption is recorded in its folder."""
     try:

@@ -69,9 +69,15 @@ def test_a_run_without_figures_stops_the_child(tmp_path):
     assert child.poll() is not None  # killed and reaped, not left running
 
 
-def test_no_child_when_the_run_may_use_one_cpu_only(monkeypatch):
+def test_no_child_for_runs_on_several_ranks_or_on_one_cpu(monkeypatch, tmp_path):
     monkeypatch.setattr(figure_worker_module.os, "sched_getaffinity", lambda pid: {0})
-    assert figure_worker() is None
+    with figure_worker(1) as worker:
+        assert worker._child is None
+        worker.submit([_diffusion_figure(tmp_path / "here.png")])
+        worker.finish()  # drawn in this process
+    assert (tmp_path / "here.png").read_bytes().startswith(PNG_SIGNATURE)
     monkeypatch.setattr(figure_worker_module.os, "sched_getaffinity", lambda pid: {0, 1})
-    with figure_worker() as worker:
+    with figure_worker(2) as worker:
+        assert worker._child is None
+    with figure_worker(1) as worker:
         assert worker._child is not None
