@@ -27,7 +27,7 @@ from femcait.scales import Scales
 from femcait.simulation import DT_INITIAL_DIELECTRIC, DT_MAX_DURATION
 from femcait.study import Study
 from femcait.study.geometry import DiscGeometry, MeshFileGeometry, RectangleGeometry
-from femcait.study.schema import MeshSettings
+from femcait.study.schema import FIXED_FINE_CELL_M, MeshSettings
 
 REPRESENTABLE = 1e100
 """Largest magnitude (and inverse of the smallest nonzero one) of a nondimensional number
@@ -255,7 +255,7 @@ def _front_cells(depth: float, first_cell: float, scales: Scales) -> int:
     steps follow the front across the profile it resolves (a finer mesh resolves no more
     of it, and does not take more steps)."""
     default = MeshSettings()
-    fine_cell = default.fine_cell / scales.length_m
+    fine_cell = FIXED_FINE_CELL_M / scales.length_m
     return estimated_cells(
         length=depth,
         first_cell=min(first_cell, fine_cell),

@@ -184,6 +184,19 @@ class Experiment(Section):
         ]
 
 
+FIXED_FINE_CELL_M = 0.25e-9
+"""Automatic `mesh.fine_cell` of a fixed mesh."""
+
+ADAPTIVE_FINE_CELL_M = 4e-9
+"""Automatic `mesh.fine_cell` of an adaptive mesh: its coarsest cells in the fine zone."""
+
+FIXED_TIME_TOLERANCE = 3e-3
+"""Automatic `time.tolerance` on a fixed mesh (6e-3: profiles 0.38 % off, benchmarks/)."""
+
+ADAPTIVE_TIME_TOLERANCE = 5e-3
+"""Automatic `time.tolerance` on an adaptive mesh (profiles 0.06 % off; 3e-3 takes 20 %
+more steps for 0.04 %, benchmarks/README.md)."""
+
 MIN_CELL_FLOOR_M = 1e-14
 """Smallest `mesh.min_cell` (1e-5 nm; a depth of 1 mm in nm has ~1e-10 nm resolution)."""
 
@@ -197,8 +210,10 @@ class MeshSettings(Section):
     tolerances are set for it; the key stays so that older study.json files run)."""
     first_cell: PositiveLength | None = None
     """Size of the cell at the front in m; null: chosen to resolve the Debye length."""
-    fine_cell: PositiveLength = 0.25e-9
-    """Cell size in the zone where the profiles form, in m."""
+    fine_cell: PositiveLength | None = None
+    """Cell size in the zone where the profiles form, in m; on an adaptive mesh the coarsest
+    cell there (the mesh is refined below it where the profiles need it). null:
+    `FIXED_FINE_CELL_M` on a fixed mesh, `ADAPTIVE_FINE_CELL_M` on an adaptive one."""
     fine_depth: PositiveLength | None = None
     """Depth of that zone in m; null: automatic."""
     growth: Annotated[Number, Field(gt=1, le=2)] = 1.08
@@ -211,17 +226,17 @@ class MeshSettings(Section):
     """2D: size ratio of laterally neighbouring cells away from the mask edges."""
     lateral_max_cell: PositiveLength = 100e-9
     """2D: largest lateral cell size in m."""
-    adapt: Annotated[bool, Strict()] = False
-    """1D: adapt the mesh to the profiles as the run goes. A cell is halved where some
+    adapt: Annotated[bool, Strict()] | Literal["auto"] = "auto"
+    """Adapt the mesh to the profiles as the run goes (1D). A cell is halved where some
     species' n / n_bg changes by more than `adapt_tolerance` across it (with a margin ahead
     of the front), and two halves merge again where the profiles have become flat; the
-    graded mesh of the keys above is then the coarsest mesh (set fine_cell coarse, e.g.
-    4 nm), and `min_cell` the finest cell. Every species' inventory is kept exactly across a
-    change of mesh. Off by default: it pays where a thin front needs fine cells (a 5 V front,
-    trapped ions); with an immobile fraction, whose plateau edge is a jump, resolving the
-    jump finer takes more time steps for the same result (paper_fig1_k: 11 s vs 2.5 s)."""
-    adapt_tolerance: Annotated[Number, Field(gt=0, le=0.5)] = 0.05
-    """Largest change of any species' n / n_bg across one cell of an adapted mesh."""
+    graded mesh of the keys above is then the coarsest mesh and `min_cell` the finest cell.
+    Every species' inventory is kept exactly across a change of mesh. auto: adaptive in 1D,
+    fixed (graded towards the front and the mask edges) in 2D, where adaptive meshes are not
+    available yet; study.json records what was used."""
+    adapt_tolerance: Annotated[Number, Field(gt=0, le=0.5)] = 0.2
+    """Largest change of any species' n / n_bg across one cell of an adapted mesh (the
+    default study: front within 0.03 %, profiles within 0.07 % of a converged solution)."""
     min_cell: PositiveLength | None = None
     """Smallest cell of an adapted mesh in m (cells are halved only while they stay at least
     this large); null: first_cell (half the Debye length), which a front may need: the
@@ -241,20 +256,10 @@ class MeshSettings(Section):
 
     @model_validator(mode="after")
     def _check_cells(self) -> Self:
-        if self.first_cell is not None and self.first_cell > self.fine_cell:
-            raise invalid(
-                f"got {_g(self.first_cell)} m, must be <= fine_cell ({_g(self.fine_cell)} m)",
-                "first_cell",
-            )
         if self.min_cell is not None and self.min_cell < MIN_CELL_FLOOR_M:
             raise invalid(
                 f"got {_g(self.min_cell)} m, must be >= {_g(MIN_CELL_FLOOR_M)} m (smaller cells "
                 "are not resolved by the node positions in double precision)",
-                "min_cell",
-            )
-        if self.min_cell is not None and self.min_cell > self.fine_cell:
-            raise invalid(
-                f"got {_g(self.min_cell)} m, must be <= fine_cell ({_g(self.fine_cell)} m)",
                 "min_cell",
             )
         if self.lateral_cell > self.lateral_max_cell:
@@ -280,8 +285,10 @@ class TimeSettings(Section):
     """Smallest time step in s (Newton failing there is an error); null: automatic."""
     dt_max: PositiveTime | None = None
     """Largest time step in s; null: automatic."""
-    tolerance: PositiveNumber = 3e-3
-    """Local error tolerance on n / n_bg."""
+    tolerance: PositiveNumber | None = None
+    """Local error tolerance on n / n_bg; null: `ADAPTIVE_TIME_TOLERANCE` on an adaptive
+    mesh, `FIXED_TIME_TOLERANCE` on a fixed one (each keeps the default study within
+    0.25 % of a converged solution in front depth and profiles with that mesh)."""
     max_growth: Annotated[Number, Field(gt=1, le=5)] = 2.0
     """Largest ratio of consecutive time steps."""
 
@@ -406,8 +413,10 @@ class Study(Section):
     """The domain: a 1D interval (default), a rectangle, an axisymmetric disc or a mesh file."""
     regions: dict[str, Region] = Field(default_factory=dict)
     """Materials of the regions (cell groups) of a mesh file, by group name."""
-    mesh: MeshSettings = MeshSettings()
-    time: TimeSettings = TimeSettings()
+    mesh: Annotated[MeshSettings, Field(validate_default=True)] = MeshSettings()
+    """The mesh: adaptive in 1D (see `adapt`), graded in 2D."""
+    time: Annotated[TimeSettings, Field(validate_default=True)] = TimeSettings()
+    """Time stepping."""
     solver: SolverSettings = SolverSettings()
     output: OutputSettings = OutputSettings()
     limits: Limits = Limits()
@@ -469,23 +478,50 @@ class Study(Section):
 
     @field_validator("mesh")
     @classmethod
-    def _check_mesh_fits(cls, mesh: MeshSettings, info: ValidationInfo) -> MeshSettings:
-        glass: Glass | None = info.data.get("glass")
-        if glass is not None and mesh.fine_cell >= glass.thickness:
+    def _resolve_mesh(cls, mesh: MeshSettings, info: ValidationInfo) -> MeshSettings:
+        """``adapt: auto`` and an automatic fine cell resolved for the geometry, checked
+        against the glass and the other cell sizes."""
+        geometry = info.data.get("geometry")
+        if geometry is None:
+            return mesh
+        one_d = isinstance(geometry, IntervalGeometry)
+        if mesh.adapt is True and not one_d:
             raise invalid(
-                f"got {_g(mesh.fine_cell)} m, must be smaller than glass.thickness "
+                f"got true, but adaptive meshes are 1D only so far (geometry.kind "
+                f"{geometry.kind!r}); remove the key or set it false (2D meshes are graded "
+                "towards the front and the mask edges)",
+                "adapt",
+            )
+        adapt = one_d if mesh.adapt == "auto" else mesh.adapt
+        fine_cell = mesh.fine_cell
+        if fine_cell is None:
+            fine_cell = ADAPTIVE_FINE_CELL_M if adapt else FIXED_FINE_CELL_M
+        for key in ("first_cell", "min_cell"):
+            value = getattr(mesh, key)
+            if value is not None and value > fine_cell:
+                raise invalid(
+                    f"got {_g(value)} m, must be <= fine_cell ({_g(fine_cell)} m"
+                    f"{'' if mesh.fine_cell is not None else ', automatic'})",
+                    key,
+                )
+        glass: Glass | None = info.data.get("glass")
+        if glass is not None and fine_cell >= glass.thickness:
+            raise invalid(
+                f"got {_g(fine_cell)} m, must be smaller than glass.thickness "
                 f"({_g(glass.thickness)} m)",
                 "fine_cell",
             )
-        geometry = info.data.get("geometry")
-        if mesh.adapt and geometry is not None and not isinstance(geometry, IntervalGeometry):
-            raise invalid(
-                f"got true, but adaptive meshes are 1D only so far (geometry.kind "
-                f"{geometry.kind!r}); set it false (2D meshes are graded towards the front "
-                "and the mask edges)",
-                "adapt",
-            )
-        return mesh
+        return mesh.model_copy(update={"adapt": adapt, "fine_cell": fine_cell})
+
+    @field_validator("time")
+    @classmethod
+    def _resolve_time(cls, time: TimeSettings, info: ValidationInfo) -> TimeSettings:
+        """The automatic time tolerance, chosen with the mesh."""
+        mesh: MeshSettings | None = info.data.get("mesh")
+        if time.tolerance is not None or mesh is None or mesh.adapt == "auto":
+            return time
+        tolerance = ADAPTIVE_TIME_TOLERANCE if mesh.adapt else FIXED_TIME_TOLERANCE
+        return time.model_copy(update={"tolerance": tolerance})
 
     @field_validator("output")
     @classmethod
@@ -493,8 +529,9 @@ class Study(Section):
         mesh: MeshSettings | None = info.data.get("mesh")
         if output.vtx and mesh is not None and mesh.adapt:
             raise invalid(
-                "got true, but a VTX file holds one mesh and mesh.adapt changes it; ParaView "
-                "opens fields.xdmf over the changing meshes",
+                "got true, but a VTX file holds one mesh and the mesh adapts (mesh.adapt, "
+                "auto in 1D); set mesh.adapt: false for VTX output, or open fields.xdmf, "
+                "which ParaView plays over the changing meshes",
                 "vtx",
             )
         geometry = info.data.get("geometry")

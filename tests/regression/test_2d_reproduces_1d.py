@@ -35,10 +35,10 @@ def disc_study() -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, default_run) -> dict[str, Path]:
+def runs(tmp_path_factory, default_fixed_run) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("two_d")
     return {
-        "1d": default_run,
+        "1d": default_fixed_run,
         "strip": run_study(yaml.safe_load(STRIP.read_text()), folder / "strip"),
         "disc": run_study(disc_study(), folder / "disc"),
     }
