@@ -2,8 +2,8 @@
 
 Runs ``studies/li3b7o12_k_cait.yaml`` on the fixed graded mesh with cells and time steps
 refined together, level by level (level k: fine_cell 0.25 nm / 2^k, local error tolerance
-3e-3 / 10^k), and prints the front depth and plateau of each level and their changes: the changes shrink
-as the levels converge. The finest level is written to ``benchmarks/data/``
+3e-3 / 10^k), and prints the front depth and plateau of each level and their changes:
+the changes shrink as the levels converge. The finest level is written to ``benchmarks/data/``
 (``default_study_converged.csv``: depth_m, Li_frac, K_frac, phi_V at the last output
 time; ``.json``: front depth, plateau and the settings), which ``default_study.py`` and
 ``fipy_default.py`` compare against.
