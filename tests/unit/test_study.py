@@ -74,12 +74,14 @@ def test_default_study_values_in_si() -> None:
 def test_defaults_of_optional_sections() -> None:
     study = load_study(DEFAULT_STUDY)
     assert study.mesh.length_unit == 1e-9
-    assert study.mesh.fine_cell == 0.25e-9
+    assert study.mesh.adapt is True  # auto: adaptive in 1D
+    assert study.mesh.fine_cell == 4e-9  # automatic: the adaptive base mesh
+    assert study.mesh.adapt_tolerance == 0.2
     assert study.mesh.first_cell is None
     assert study.mesh.growth == 1.08
     assert study.mesh.fine_growth == 1.005
     assert study.time.scheme == "auto"
-    assert study.time.tolerance == 3e-3
+    assert study.time.tolerance == 5e-3  # automatic: on an adaptive mesh
     assert study.time.max_growth == 2.0
     assert study.solver.petsc_options == {}
     assert study.solver.max_newton_iterations == 15
@@ -158,7 +160,7 @@ def test_resolved_dict_round_trip(tmp_path: Path) -> None:
     assert json.loads(json.dumps(resolved)) == resolved
     assert resolved["glass"]["thickness"] == 1e-4
     assert resolved["experiment"]["front_density"] == 1.4e28
-    assert resolved["mesh"]["fine_cell"] == 0.25e-9
+    assert resolved["mesh"]["fine_cell"] == 4e-9  # the adaptive base mesh's
     assert study_from_dict(resolved) == study
     assert load_study(write_study(tmp_path, resolved)) == study
 
@@ -350,15 +352,19 @@ BAD_STUDIES = {
     ),
     "adaptive mesh and VTX": (
         _set("output", value={"vtx": True}),
-        "output.vtx: got true, but a VTX file holds one mesh and mesh.adapt changes it",
+        "output.vtx: got true, but a VTX file holds one mesh and the mesh adapts",
+    ),
+    "VTX with the 1D default mesh": (
+        _set("output", value={"vtx": True}),
+        "set mesh.adapt: false for VTX output",
     ),
     "adaptive mesh finer than doubles resolve": (
         _set("mesh", "min_cell", value="1e-20 m"),
         "mesh.min_cell: got 1e-20 m, must be >= 1e-14 m",
     ),
     "smallest cell above the fine cell": (
-        _set("mesh", "min_cell", value="1 nm"),
-        "mesh.min_cell: got 1e-09 m, must be <= fine_cell (2.5e-10 m)",
+        _set("mesh", "min_cell", value="5 nm"),
+        "mesh.min_cell: got 5e-09 m, must be <= fine_cell (4e-09 m, automatic)",
     ),
 }
 
