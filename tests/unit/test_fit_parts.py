@@ -261,8 +261,8 @@ def test_parameters_scale_and_unscale(log):
 
 def test_a_forward_run_that_cannot_run_is_a_large_residual_and_logged(tmp_path):
     """A parameter value that makes the study unrunnable (a 10 nm thick glass, thinner than
-    the front would go: the preflight refuses it, as `femcait run` would) stops no fit: the experiment's points
-    get the failed-run residual and the reason is logged."""
+    the front would go: the preflight refuses it, as `femcait run` would) stops no fit:
+    the experiment's points get the failed-run residual and the reason is logged."""
     from mpi4py import MPI
 
     from femcait.fit.fitting import FAILED_RUN_RESIDUAL, ExperimentData, ForwardModel
