@@ -248,7 +248,7 @@ def _result_figures(
             (folder / "profiles.png", axis_profiles, study.native, study.foreign, front, title),
         )
     ]
-    if simulation.adapter is not None:
+    if simulation.adapter is not None and simulation.domain.dim == 1:
         calls.append(
             FigureCall(
                 f"{module}:plot_mesh",
@@ -270,4 +270,17 @@ def _result_figures(
                 (folder, maps, study.native, study.foreign, frame),
             )
         )
+        if simulation.adapter is not None:
+            calls.append(
+                FigureCall(
+                    "femcait.output.maps:plot_mesh_maps",
+                    (
+                        folder / "mesh.png",
+                        maps,
+                        study.foreign,
+                        frame,
+                        f"{study.name}: adapted mesh",
+                    ),
+                )
+            )
     return calls

@@ -18,7 +18,7 @@ from dolfinx import fem
 from mpi4py import MPI
 
 from femcait import constants, interruption
-from femcait.adaptivity.meshes import AdaptiveInterval
+from femcait.adaptivity.meshes import AdaptiveInterval, AdaptiveRectangle
 from femcait.adaptivity.nodal import ProfileGather
 from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
@@ -28,13 +28,14 @@ from femcait.discretisation.quality import mesh_quality
 from femcait.discretisation.residual import SpeciesTerms
 from femcait.errors import SolverError, StudyError
 from femcait.geometry import Domain, build_domain
+from femcait.geometry.build import lateral_layout
 from femcait.geometry.grading import graded_nodes
 from femcait.geometry.settings import resolved_mesh_settings
 from femcait.scales import Scales
 from femcait.solver.problem import TransportProblem
 from femcait.solver.stepping import StepController, local_error
 from femcait.study import Study
-from femcait.study.geometry import MeshFileGeometry
+from femcait.study.geometry import DiscGeometry, MeshFileGeometry, RectangleGeometry
 from femcait.study.schema import Stage
 
 FOREIGN_INITIAL_FRACTION = 1e-12
@@ -158,16 +159,28 @@ class Simulation:
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
 
-    def _adapter(self) -> AdaptiveInterval | None:
+    def _adapter(self) -> AdaptiveInterval | AdaptiveRectangle | None:
         """The adaptive mesh of a study with ``mesh.adapt``, on the graded mesh as its
         coarsest mesh (None: a fixed mesh)."""
-        m = self.study.mesh
+        study, m = self.study, self.study.mesh
         if not m.adapt:
             return None
         first_cell = self.mesh_settings["first_cell"]  # resolves the Debye length
         min_cell = m.min_cell / self.scales.length_m if m.min_cell is not None else first_cell
         depth = graded_nodes(**self.mesh_settings)
-        return AdaptiveInterval(depth, m.adapt_tolerance, min_cell)
+        geometry = study.geometry
+        if not isinstance(geometry, RectangleGeometry | DiscGeometry):
+            return AdaptiveInterval(depth, m.adapt_tolerance, min_cell)
+        window = tuple(value / self.scales.length_m for value in geometry.window)
+        return AdaptiveRectangle(
+            lateral_layout(study, self.scales),
+            depth,
+            m.adapt_tolerance,
+            min_cell,
+            m.lateral_cell / self.scales.length_m,
+            window,
+            axisymmetric=isinstance(geometry, DiscGeometry),
+        )
 
     # --- set-up ---------------------------------------------------------------------------
     def _mesh_warnings(self) -> list[str]:

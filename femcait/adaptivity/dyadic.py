@@ -14,7 +14,12 @@ along with the mesh:
 - other fields (the potential) are interpolated: a new midpoint takes the mean, a removed
   one is dropped.
 
-The mesh lives on every rank as a whole (1D meshes have at most some thousand nodes).
+On a radial axis (the r of an axisymmetric domain) a box's volume is its r-moment, the
+integral of r dr. The new midpoint then takes the mean weighted by what each end's box
+gives up to it (the parts of the halves next to the midpoint), so the inventory stays
+exact there too; on a planar axis both parts are equal and this is the plain mean.
+
+The mesh lives on every rank as a whole (an axis has at most some thousand nodes).
 """
 
 from __future__ import annotations
@@ -36,13 +41,16 @@ class DyadicMesh:
     """Times the base cell was halved to make the leaf cell."""
     index: np.ndarray
     """Position of the leaf among the 2**level parts of its base cell."""
+    radial: bool = False
+    """Boxes are measured by their r-moment (the radius of an axisymmetric domain)."""
 
     @classmethod
-    def from_base(cls, base_nodes: np.ndarray) -> DyadicMesh:
+    def from_base(cls, base_nodes: np.ndarray, radial: bool = False) -> DyadicMesh:
         """The base mesh itself (every cell at level 0)."""
         cells = len(base_nodes) - 1
         zeros = np.zeros(cells, dtype=np.int64)
-        return cls(np.asarray(base_nodes, dtype=float), np.arange(cells), zeros, zeros.copy())
+        nodes = np.asarray(base_nodes, dtype=float)
+        return cls(nodes, np.arange(cells), zeros, zeros.copy(), radial)
 
     @property
     def cells(self) -> int:
@@ -72,8 +80,8 @@ class DyadicMesh:
         second = np.concatenate([[0], np.cumsum(copies)[:-1]])[marked] + 1
         index = first.copy()
         index[second] += 1
-        mesh = DyadicMesh(self.base_nodes, base, level, index)
-        return mesh, RefineStep(np.flatnonzero(marked))
+        mesh = DyadicMesh(self.base_nodes, base, level, index, self.radial)
+        return mesh, RefineStep(np.flatnonzero(marked), self.nodes(), self.radial)
 
     def sibling_pairs(self) -> np.ndarray:
         """Left cells of adjacent pairs that are the two halves of one cell."""
@@ -98,28 +106,41 @@ class DyadicMesh:
         index = self.index.copy()
         level[pairs] -= 1
         index[pairs] //= 2
-        mesh = DyadicMesh(self.base_nodes, self.base[keep], level[keep], index[keep])
-        return mesh, CoarsenStep(pairs + 1, self.nodes())
+        mesh = DyadicMesh(self.base_nodes, self.base[keep], level[keep], index[keep], self.radial)
+        return mesh, CoarsenStep(pairs + 1, self.nodes(), self.radial)
 
 
-def box_volumes(nodes: np.ndarray) -> np.ndarray:
+def measure(start: np.ndarray, stop: np.ndarray, radial: bool) -> np.ndarray:
+    """Volume of the intervals [start, stop]: their length, or their r-moment if radial."""
+    return (stop * stop - start * start) / 2 if radial else stop - start
+
+
+def box_volumes(nodes: np.ndarray, radial: bool = False) -> np.ndarray:
     """Box volume of every node of a 1D mesh: half of each cell beside it."""
-    h = np.diff(nodes)
+    middles = 0.5 * (nodes[:-1] + nodes[1:])
     boxes = np.zeros(len(nodes))
-    boxes[:-1] += h / 2
-    boxes[1:] += h / 2
+    boxes[:-1] += measure(nodes[:-1], middles, radial)
+    boxes[1:] += measure(middles, nodes[1:], radial)
     return boxes
 
 
 @dataclass(frozen=True)
 class RefineStep:
-    """Nodal values across a refinement: midpoints of the ``cells`` take their mean."""
+    """Nodal values across a refinement of the ``cells`` of the mesh with ``nodes``: each
+    new midpoint takes the mean of its cell's ends, weighted by the box parts they give up."""
 
     cells: np.ndarray
+    nodes: np.ndarray
+    radial: bool = False
 
     def apply(self, values: np.ndarray, conservative: bool) -> np.ndarray:
         """Values (rows of nodal arrays) on the refined mesh (both kinds of field alike)."""
-        mean = 0.5 * (values[:, self.cells] + values[:, self.cells + 1])
+        left, right = self.nodes[self.cells], self.nodes[self.cells + 1]
+        middle = 0.5 * (left + right)
+        from_left = measure(0.75 * left + 0.25 * right, middle, self.radial)
+        from_right = measure(middle, 0.25 * left + 0.75 * right, self.radial)
+        weight = from_left / (from_left + from_right)
+        mean = weight * values[:, self.cells] + (1 - weight) * values[:, self.cells + 1]
         return np.insert(values, self.cells + 1, mean, axis=1)
 
 
@@ -129,16 +150,18 @@ class CoarsenStep:
 
     removed: np.ndarray
     nodes: np.ndarray
+    radial: bool = False
 
     def apply(self, values: np.ndarray, conservative: bool) -> np.ndarray:
         """Values (rows of nodal arrays) on the coarsened mesh."""
         if not conservative:
             return np.delete(values, self.removed, axis=1)
-        old_boxes = box_volumes(self.nodes)
-        r = self.removed
+        nodes, r = self.nodes, self.removed
+        old_boxes = box_volumes(nodes, self.radial)
         share = values[:, r] * old_boxes[r]
-        left_gain = 0.5 * (self.nodes[r + 1] - self.nodes[r])  # the left node's cell grows
-        right_gain = 0.5 * (self.nodes[r] - self.nodes[r - 1])
+        # the part of the removed node's box beside each neighbour goes to it
+        left_gain = measure(0.5 * (nodes[r - 1] + nodes[r]), nodes[r], self.radial)
+        right_gain = measure(nodes[r], 0.5 * (nodes[r] + nodes[r + 1]), self.radial)
         receivers = np.concatenate([r - 1, r + 1])
         content = np.zeros((values.shape[0], len(self.nodes)))
         np.add.at(content, (slice(None), r - 1), share * (left_gain / old_boxes[r]))

@@ -80,3 +80,38 @@ def _plot_one(path: Path, m: FieldMap, native: str, foreign: list[str], window) 
     fig.suptitle(f"t = {m.time_s:g} s (white: front, foreign fraction 1/2)", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_mesh_maps(
+    path: Path, maps: list[FieldMap], foreign: list[str], frame: MapFrame, title: str
+) -> None:
+    """The mesh at every output time (one panel each) over the foreign fraction, with the
+    front: how an adaptive 2D mesh followed it."""
+    start, stop, depth = map_window(maps[-1], foreign, frame)
+    scale = 1e9  # nm
+    columns = min(len(maps), 3)
+    rows = -(-len(maps) // columns)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(4.2 * columns, 3.8 * rows),
+        constrained_layout=True,
+        squeeze=False,
+    )
+    for ax, m in zip(axes.ravel(), maps, strict=False):
+        tri = Triangulation(m.points_m[:, 0] * scale, m.points_m[:, 1] * scale, m.triangles)
+        front = sum(m.fractions[name] for name in foreign)
+        ax.tricontourf(tri, front, levels=np.linspace(0, 1, 11), cmap="Blues", extend="both")
+        ax.triplot(tri, color="k", linewidth=0.15)
+        if front.min() < FRONT_LEVEL < front.max():
+            ax.tricontour(tri, front, levels=[FRONT_LEVEL], colors="red", linewidths=1.0)
+        ax.set_xlim(start * scale, stop * scale)
+        ax.set_ylim(depth * scale, 0)
+        ax.set_xlabel("lateral position / nm")
+        ax.set_ylabel("depth / nm")
+        ax.set_title(f"t = {m.time_s:g} s", fontsize=9)
+    for ax in axes.ravel()[len(maps) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title} (blue: foreign fraction, red: front)", fontsize=10)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

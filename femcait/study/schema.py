@@ -485,11 +485,12 @@ class Study(Section):
         if geometry is None:
             return mesh
         one_d = isinstance(geometry, IntervalGeometry)
-        if mesh.adapt is True and not one_d:
+        from_file = isinstance(geometry, MeshFileGeometry)
+        if mesh.adapt is True and from_file:
             raise invalid(
-                f"got true, but adaptive meshes are 1D only so far (geometry.kind "
-                f"{geometry.kind!r}); remove the key or set it false (2D meshes are graded "
-                "towards the front and the mask edges)",
+                f"got true, but a mesh read from a file (geometry.file "
+                f"{geometry.file!r}) is used as it is; remove the key or set it false (the "
+                "built-in geometries adapt)",
                 "adapt",
             )
         adapt = one_d if mesh.adapt == "auto" else mesh.adapt

@@ -12,6 +12,7 @@ from femcait.adaptivity.marking import (
     IntervalAdapter,
     cell_changes,
 )
+from femcait.adaptivity.meshes import AdaptiveRectangle
 from femcait.geometry.grading import graded_nodes
 
 BASE = graded_nodes(1e4, 0.5, 2.0, 200.0, 1.08, 1.0)
@@ -128,3 +129,54 @@ def test_small_cells_stop_at_the_smallest_allowed() -> None:
     adapter.adapt(steep)
     assert adapter.mesh.sizes().min() == pytest.approx(0.25)
     assert not adapter.wanted(front(adapter.mesh.nodes(), 30.0, width=0.01))
+
+
+def grid_inventory(lateral, depth, values, radial):
+    """Lumped inventories of canonical grid rows: boxes are lateral x depth boxes."""
+    boxes = np.outer(box_volumes(depth), box_volumes(lateral, radial)).ravel()
+    return values @ boxes
+
+
+@pytest.mark.parametrize("radial", [False, True])
+def test_grid_transfer_keeps_inventories_positivity_and_neutrality(radial: bool) -> None:
+    """A 2D adaptive grid (lateral x depth, the lateral axis the radius of a disc if radial):
+    a front that bends at a mask edge refines both axes; carrying densities over keeps the
+    r-weighted or planar inventory of every species to round-off, and a neutral pair
+    neutral; a linear potential stays linear."""
+    lateral_base = np.linspace(0.0, 100.0, 11)
+    depth_base = graded_nodes(500.0, 0.5, 4.0, 60.0, 1.08, 1.0)
+    grid = AdaptiveRectangle(lateral_base, depth_base, 0.05, 0.1, 0.5, (0.0, 50.0), radial)
+
+    def bent_front(axes, depth):
+        x, z = np.meshgrid(*axes)  # row j: depth z_j
+        reach = depth * np.clip(1 - (x - 50.0) / 10.0, 0, 1)  # under the mask it bends up
+        foreign = 1e-12 + 0.45 * (1 - np.tanh((z - reach) / 1.0))
+        return np.array([1.0 - foreign, foreign]).reshape(2, -1)
+
+    changed = set()
+    for depth in (10.0, 20.0, 35.0):
+        before = grid.axes
+        densities = bent_front(before, depth)
+        potential = np.array([3.0 - 0.01 * np.meshgrid(*before)[1].ravel()])
+        changes = grid.adapt(densities)
+        changed |= {change.axis for change in changes}
+        moved = grid.transfer(changes, densities, conservative=True)
+        after = grid.axes
+        assert moved.shape == (2, len(after[0]) * len(after[1]))
+        np.testing.assert_allclose(
+            grid_inventory(*after, moved, radial),
+            grid_inventory(*before, densities, radial),
+            rtol=1e-13,
+        )
+        assert moved.min() > 0
+        np.testing.assert_allclose(moved.sum(axis=0), 1.0, rtol=1e-13)
+        linear = grid.transfer(changes, potential, conservative=False)
+        np.testing.assert_allclose(
+            linear[0], 3.0 - 0.01 * np.meshgrid(*after)[1].ravel(), rtol=1e-12
+        )
+    assert changed == {"depth", "lateral"}
+    lateral_sizes = np.diff(grid.axes[0])
+    assert 0.5 <= lateral_sizes.min() < 1.0  # halved down to the smallest lateral cell
+    fine_columns = grid.axes[0][:-1][lateral_sizes < 2.0]
+    assert fine_columns.min() > 30.0 and fine_columns.max() < 70.0  # around the bend
+    assert np.diff(grid.axes[1]).min() < 0.25  # rows resolve the 1 nm front

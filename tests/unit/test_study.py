@@ -207,6 +207,9 @@ def test_optional_settings(default_data: dict[str, Any]) -> None:
 # --- invalid studies -----------------------------------------------------------------------
 
 
+MESH_FILE = Path(__file__).resolve().parents[2] / "meshes" / "two_phase_glass.msh"
+
+
 def _set(*keys: str, value: Any) -> Callable[[dict[str, Any]], None]:
     """An edit that sets the value at a key path of the study dict."""
 
@@ -346,9 +349,12 @@ BAD_STUDIES = {
         _set("glass", value=[1, 2]),
         "glass: got [1, 2], expected a mapping",
     ),
-    "adaptive mesh in 2D": (
-        _set("geometry", value={"kind": "rectangle", "width": "600 nm"}),
-        "mesh.adapt: got true, but adaptive meshes are 1D only so far (geometry.kind 'rectangle')",
+    "adaptive mesh from a file": (
+        _set(
+            "geometry",
+            value={"kind": "mesh_file", "file": str(MESH_FILE), "unit": "1 nm"},
+        ),
+        "mesh.adapt: got true, but a mesh read from a file (geometry.file",
     ),
     "adaptive mesh and VTX": (
         _set("output", value={"vtx": True}),
