@@ -135,13 +135,17 @@ class RefineStep:
 
     def apply(self, values: np.ndarray, conservative: bool) -> np.ndarray:
         """Values (rows of nodal arrays) on the refined mesh (both kinds of field alike)."""
+        weight = self._left_weights() if self.radial else 0.5
+        mean = weight * values[:, self.cells] + (1 - weight) * values[:, self.cells + 1]
+        return np.insert(values, self.cells + 1, mean, axis=1)
+
+    def _left_weights(self) -> np.ndarray:
+        """Share of each new midpoint's box that its cell's left end gives up."""
         left, right = self.nodes[self.cells], self.nodes[self.cells + 1]
         middle = 0.5 * (left + right)
         from_left = measure(0.75 * left + 0.25 * right, middle, self.radial)
         from_right = measure(middle, 0.25 * left + 0.75 * right, self.radial)
-        weight = from_left / (from_left + from_right)
-        mean = weight * values[:, self.cells] + (1 - weight) * values[:, self.cells + 1]
-        return np.insert(values, self.cells + 1, mean, axis=1)
+        return from_left / (from_left + from_right)
 
 
 @dataclass(frozen=True)

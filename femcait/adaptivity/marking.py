@@ -45,6 +45,8 @@ class IntervalAdapter:
     mesh: DyadicMesh
     tolerance: float
     min_cell: float
+    buffer_cells: float = BUFFER_CELLS
+    """Margin around a refined cell, in cells of its new size."""
 
     def _can_halve(self, mesh: DyadicMesh) -> np.ndarray:
         """Cells whose halves are at least `min_cell`."""
@@ -92,7 +94,7 @@ class IntervalAdapter:
         nodes = mesh.nodes()
         centres = 0.5 * (nodes[:-1] + nodes[1:])
         for centre, size in zip(centres[need], small, strict=True):
-            near = np.abs(centres - centre) <= BUFFER_CELLS * size
+            near = np.abs(centres - centre) <= self.buffer_cells * size
             np.minimum.at(target, np.flatnonzero(near), size)
         return target
 

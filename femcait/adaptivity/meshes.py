@@ -68,6 +68,14 @@ class AdaptiveInterval:
         return transfer(steps, values, conservative)
 
 
+LATERAL_BUFFER_CELLS = 8.0
+"""Margin around a refined lateral cell, in cells of its new size (32 in depth, where
+fronts run fastest). The mesh adapts whenever a cell exceeds the tolerance, so a margin
+only saves adaptations; laterally it costs whole columns: in the masked study's first
+10 min, 8 instead of 32 gave the same results to 4 digits with 35 % fewer unknowns and
+25 % less time."""
+
+
 class AdaptiveRectangle:
     """An adaptive 2D mesh: lateral x depth nodes, each axis a `DyadicMesh` of its base."""
 
@@ -87,7 +95,7 @@ class AdaptiveRectangle:
         ``min_cell`` would only refine a singular point (whose share of any profile or
         inventory shrinks with the cell's area)."""
         lateral = DyadicMesh.from_base(lateral_base, radial=axisymmetric)
-        self.lateral = IntervalAdapter(lateral, tolerance, min_lateral_cell)
+        self.lateral = IntervalAdapter(lateral, tolerance, min_lateral_cell, LATERAL_BUFFER_CELLS)
         self.depth = IntervalAdapter(DyadicMesh.from_base(depth_base), tolerance, min_cell)
         self.window = window
         self.axisymmetric = axisymmetric

@@ -221,19 +221,22 @@ class MeshSettings(Section):
     fine_growth: Annotated[Number, Field(ge=1, le=1.1)] = 1.005
     """Size ratio of neighbouring cells inside the fine zone (1: uniform)."""
     lateral_cell: PositiveLength = 1e-9
-    """2D: lateral cell size at the mask edges (where the exposed front meets the mask), in m."""
+    """2D: lateral cell size at the mask edges (where the exposed front meets the mask), in m;
+    on an adaptive mesh also its smallest lateral cell (the density on the front jumps at a
+    mask edge, so no cell size resolves it there)."""
     lateral_growth: Annotated[Number, Field(gt=1, le=2)] = 1.1
     """2D: size ratio of laterally neighbouring cells away from the mask edges."""
     lateral_max_cell: PositiveLength = 100e-9
     """2D: largest lateral cell size in m."""
     adapt: Annotated[bool, Strict()] | Literal["auto"] = "auto"
-    """Adapt the mesh to the profiles as the run goes (1D). A cell is halved where some
+    """Adapt the mesh to the profiles as the run goes. A cell is halved where some
     species' n / n_bg changes by more than `adapt_tolerance` across it (with a margin ahead
     of the front), and two halves merge again where the profiles have become flat; the
     graded mesh of the keys above is then the coarsest mesh and `min_cell` the finest cell.
-    Every species' inventory is kept exactly across a change of mesh. auto: adaptive in 1D,
-    fixed (graded towards the front and the mask edges) in 2D, where adaptive meshes are not
-    available yet; study.json records what was used."""
+    Rectangles and discs adapt their depth rows and lateral columns so (laterally down to
+    `lateral_cell`); a mesh file is used as it is. Every species' inventory is kept exactly
+    across a change of mesh. auto: adaptive in 1D, fixed (graded towards the front and the
+    mask edges) in 2D; study.json records what was used."""
     adapt_tolerance: Annotated[Number, Field(gt=0, le=0.5)] = 0.2
     """Largest change of any species' n / n_bg across one cell of an adapted mesh (the
     default study: front within 0.03 %, profiles within 0.07 % of a converged solution)."""
