@@ -85,33 +85,34 @@ def _plot_one(path: Path, m: FieldMap, native: str, foreign: list[str], window) 
 def plot_mesh_maps(
     path: Path, maps: list[FieldMap], foreign: list[str], frame: MapFrame, title: str
 ) -> None:
-    """The mesh at every output time (one panel each) over the foreign fraction, with the
-    front: how an adaptive 2D mesh followed it."""
+    """The mesh near the front at every output time (one row each): every triangle coloured
+    by its depth extent (the row height of a grid) and by its lateral extent (the column
+    width), the front drawn: how an adaptive 2D mesh followed it."""
     start, stop, depth = map_window(maps[-1], foreign, frame)
     scale = 1e9  # nm
-    columns = min(len(maps), 3)
-    rows = -(-len(maps) // columns)
     fig, axes = plt.subplots(
-        rows,
-        columns,
-        figsize=(4.2 * columns, 3.8 * rows),
-        constrained_layout=True,
-        squeeze=False,
+        len(maps), 2, figsize=(9.5, 3.2 * len(maps)), constrained_layout=True, squeeze=False
     )
-    for ax, m in zip(axes.ravel(), maps, strict=False):
-        tri = Triangulation(m.points_m[:, 0] * scale, m.points_m[:, 1] * scale, m.triangles)
+    for row, m in zip(axes, maps, strict=True):
+        points = m.points_m * scale
+        tri = Triangulation(points[:, 0], points[:, 1], m.triangles)
+        corners = points[m.triangles]  # (triangle, corner, axis)
+        extents = corners.max(axis=1) - corners.min(axis=1)
         front = sum(m.fractions[name] for name in foreign)
-        ax.tricontourf(tri, front, levels=np.linspace(0, 1, 11), cmap="Blues", extend="both")
-        ax.triplot(tri, color="k", linewidth=0.15)
-        if front.min() < FRONT_LEVEL < front.max():
-            ax.tricontour(tri, front, levels=[FRONT_LEVEL], colors="red", linewidths=1.0)
-        ax.set_xlim(start * scale, stop * scale)
-        ax.set_ylim(depth * scale, 0)
-        ax.set_xlabel("lateral position / nm")
-        ax.set_ylabel("depth / nm")
-        ax.set_title(f"t = {m.time_s:g} s", fontsize=9)
-    for ax in axes.ravel()[len(maps) :]:
-        ax.set_visible(False)
-    fig.suptitle(f"{title} (blue: foreign fraction, red: front)", fontsize=10)
-    fig.savefig(path, dpi=130)
+        for ax, axis, label in ((row[0], 1, "depth"), (row[1], 0, "lateral")):
+            shading = ax.tripcolor(
+                tri, facecolors=np.log10(extents[:, axis]), cmap="viridis_r", vmin=-2, vmax=1
+            )
+            if front.min() < FRONT_LEVEL < front.max():
+                ax.tricontour(tri, front, levels=[FRONT_LEVEL], colors="red", linewidths=1.0)
+            ax.set_xlim(start * scale, stop * scale)
+            ax.set_ylim(depth * scale, 0)
+            ax.set_xlabel("lateral position / nm")
+            ax.set_ylabel("depth / nm")
+            ax.set_title(f"t = {m.time_s:g} s: {label} cell size", fontsize=9)
+            bar = fig.colorbar(shading, ax=ax, shrink=0.85, ticks=[-2, -1, 0, 1])
+            bar.ax.set_yticklabels(["0.01", "0.1", "1", "10"])
+            bar.set_label("nm", fontsize=8)
+    fig.suptitle(f"{title} (red: front)", fontsize=10)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
