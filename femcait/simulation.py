@@ -22,6 +22,7 @@ from femcait.adaptivity.meshes import AdaptiveInterval, AdaptiveRectangle
 from femcait.adaptivity.nodal import ProfileGather
 from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
+from femcait.diagnostics.resolution import DepthResolution
 from femcait.discretisation.boundary import BoundarySet, CAITConditions, cait_boundaries
 from femcait.discretisation.materials import Material, Materials
 from femcait.discretisation.quality import mesh_quality
@@ -70,6 +71,8 @@ class RunStatistics:
     newton_iterations: int = 0
     adaptations: int = 0
     max_cells: int = 0
+    largest_depth_change: float = 0.0
+    """The largest change of a density across one depth cell at an output time."""
     wall_s: float = 0.0
 
 
@@ -155,6 +158,9 @@ class Simulation:
         self._immobile_levels = self.materials.immobile_levels(space)
         if self.adapter is not None:
             self._profiles = ProfileGather(space, self.adapter.axes)
+        self._resolution = None
+        if not isinstance(study.geometry, MeshFileGeometry):  # no depth edges to speak of
+            self._resolution = DepthResolution(self.problem, self._min_cell())
         self.monitor = Monitor(
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
@@ -165,8 +171,7 @@ class Simulation:
         study, m = self.study, self.study.mesh
         if not m.adapt:
             return None
-        first_cell = self.mesh_settings["first_cell"]  # resolves the Debye length
-        min_cell = m.min_cell / self.scales.length_m if m.min_cell is not None else first_cell
+        min_cell = self._min_cell()
         depth = graded_nodes(**self.mesh_settings)
         geometry = study.geometry
         if not isinstance(geometry, RectangleGeometry | DiscGeometry):
@@ -181,6 +186,14 @@ class Simulation:
             window,
             axisymmetric=isinstance(geometry, DiscGeometry),
         )
+
+    def _min_cell(self) -> float:
+        """The smallest depth cell an adaptive mesh may make: ``mesh.min_cell``, by default
+        the graded mesh's first cell (it resolves the Debye length)."""
+        m = self.study.mesh
+        if m.min_cell is not None:
+            return m.min_cell / self.scales.length_m
+        return self.mesh_settings["first_cell"]
 
     # --- set-up ---------------------------------------------------------------------------
     def _mesh_warnings(self) -> list[str]:
@@ -371,6 +384,12 @@ class Simulation:
         self.statistics.max_cells = max(self.statistics.max_cells, self.cells)
         return True
 
+    def _measure_resolution(self) -> None:
+        if self._resolution is not None:
+            change = self._resolution.largest_change()
+            stats = self.statistics
+            stats.largest_depth_change = max(stats.largest_depth_change, change)
+
     # --- time loop ------------------------------------------------------------------------
     def run(
         self,
@@ -474,6 +493,8 @@ class Simulation:
             )
             if on_step is not None:
                 on_step(record)
+            if any(abs(t - o) <= 1e-9 * o for o in outputs) or t >= t_end * (1 - 1e-12):
+                self._measure_resolution()
             if on_output is not None and any(abs(t - o) <= 1e-9 * o for o in outputs):
                 on_output(self.monitor.snapshot(t * s.time_s))
             if self.adapter is not None and self._adapt_mesh(states):

@@ -68,8 +68,8 @@ def test_transfers_keep_every_inventory(monkeypatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def fronts(tmp_path_factory) -> dict[str, float]:
-    """The front after 30 min: adaptive from a 2 nm mesh, the 2 nm mesh alone, the default
+def summaries(tmp_path_factory) -> dict[str, dict]:
+    """summary.json after 30 min: adaptive from a 2 nm mesh, the 2 nm mesh alone, the default
     settings (adaptive, no mesh keys) and a fixed mesh of 1/32 nm cells (converged in space:
     halving them moves the front by < 1e-4)."""
     folder = tmp_path_factory.mktemp("adaptive")
@@ -79,10 +79,12 @@ def fronts(tmp_path_factory) -> dict[str, float]:
         "default": study(),
         "fine": study(adapt=False, fine_cell="0.03125 nm"),
     }
-    return {
-        name: summary(run_study(data, folder / name))["front_depth_m"]
-        for name, data in runs.items()
-    }
+    return {name: summary(run_study(data, folder / name)) for name, data in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def fronts(summaries) -> dict[str, float]:
+    return {name: result["front_depth_m"] for name, result in summaries.items()}
 
 
 @pytest.mark.slow
@@ -98,6 +100,23 @@ def test_default_settings_put_the_front_within_two_per_mille(fronts) -> None:
     """No mesh keys: the default adaptive mesh and time tolerance (the aim is 0.5 %; seen
     0.099 % after 30 min, 0.023 % after 3 h against benchmarks/' converged reference)."""
     assert abs(fronts["default"] / fronts["fine"] - 1) < 2e-3
+
+
+UNRESOLVED = "depth cell of the fixed mesh"
+
+
+@pytest.mark.slow
+def test_a_fixed_mesh_too_coarse_for_the_front_says_so(summaries) -> None:
+    """The 2 nm mesh misses the front (see above) and warns; the converged mesh does not,
+    and the adaptive run keeps every depth cell's change near its tolerance."""
+    coarse, fine = summaries["coarse"], summaries["fine"]
+    assert coarse["largest_depth_change"] > 2 * 0.2  # warned above 1.5 tolerances
+    assert any(UNRESOLVED in warning for warning in coarse["warnings"])
+    assert fine["largest_depth_change"] < 0.2
+    assert not any(UNRESOLVED in warning for warning in fine["warnings"])
+    adapted = summaries["adaptive"]
+    assert adapted["largest_depth_change"] < 2 * 0.05
+    assert not any(UNRESOLVED in warning for warning in adapted["warnings"])
 
 
 @pytest.mark.slow

@@ -97,6 +97,10 @@ def test_adaptive_meshes_are_the_same(adaptive_runs):
     assert parallel["front_depth_m"] == pytest.approx(
         serial["front_depth_m"], rel=SCALAR_RTOL, abs=0
     )
+    # the largest change across a depth cell is gathered over both ranks' cells
+    assert parallel["largest_depth_change"] == pytest.approx(
+        serial["largest_depth_change"], rel=0, abs=FIELD_ATOL
+    )
     profiles = {r: read_table(out / "profiles.csv") for r, out in adaptive_runs.items()}
     np.testing.assert_allclose(profiles[2]["depth_m"], profiles[1]["depth_m"], rtol=1e-14)
     for key in ("Li_frac", "K_frac", "phi_V"):
