@@ -493,9 +493,10 @@ class Simulation:
             )
             if on_step is not None:
                 on_step(record)
-            if any(abs(t - o) <= 1e-9 * o for o in outputs) or t >= t_end * (1 - 1e-12):
+            at_output = any(abs(t - o) <= 1e-9 * o for o in outputs)
+            if at_output or t >= t_end * (1 - 1e-12):
                 self._measure_resolution()
-            if on_output is not None and any(abs(t - o) <= 1e-9 * o for o in outputs):
+            if on_output is not None and at_output:
                 on_output(self.monitor.snapshot(t * s.time_s))
             if self.adapter is not None and self._adapt_mesh(states):
                 p = self.problem

@@ -23,12 +23,9 @@ class DepthResolution:
 
     def __init__(self, problem: TransportProblem, min_cell: float) -> None:
         self.problem = problem
-        space = problem.node_space
-        cells = space.dofmap.list
-        points = space.tabulate_dof_coordinates()[:, : problem.domain.dim]
-        corners = cells.shape[1]
-        pairs = np.array([(a, b) for a in range(corners) for b in range(a + 1, corners)])
-        first, second = cells[:, pairs[:, 0]].ravel(), cells[:, pairs[:, 1]].ravel()
+        nodes, neighbours = problem.node_graph
+        first, second = nodes[nodes < neighbours], neighbours[nodes < neighbours]
+        points = problem.node_space.tabulate_dof_coordinates()[:, : problem.domain.dim]
         offset = points[second] - points[first]
         length = np.linalg.norm(offset, axis=1)
         depth = np.abs(offset[:, problem.domain.depth_axis])

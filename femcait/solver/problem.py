@@ -266,6 +266,12 @@ class TransportProblem:
         of the collapsed space (the same node order for every field)."""
         return np.asarray(self.V.sub(sub).collapse()[1]).ravel()
 
+    @property
+    def node_graph(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (node, neighbour) of local nodes that share a cell, both orders, in
+        collapsed-space numbering (ghosts included)."""
+        return self._neighbours
+
     def _node_graph(self) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (node, neighbour) of local nodes that share a cell, each pair once, in
         collapsed-space numbering (the P1 node graph)."""
