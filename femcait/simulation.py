@@ -18,7 +18,7 @@ from dolfinx import fem
 from mpi4py import MPI
 
 from femcait import constants, interruption
-from femcait.adaptivity.meshes import AdaptiveInterval, AdaptiveRectangle
+from femcait.adaptivity.meshes import AdaptiveColumns, AdaptiveInterval
 from femcait.adaptivity.nodal import ProfileGather
 from femcait.diagnostics.monitor import Monitor, OutputRequest, SpeciesRoles
 from femcait.diagnostics.record import Snapshot, StepRecord
@@ -157,7 +157,7 @@ class Simulation:
             self.problem.set_boundaries(self._boundaries)
         self._immobile_levels = self.materials.immobile_levels(space)
         if self.adapter is not None:
-            self._profiles = ProfileGather(space, self.adapter.axes)
+            self._profiles = ProfileGather(space, self.adapter.node_index, self.adapter.node_count)
         self._resolution = None
         if not isinstance(study.geometry, MeshFileGeometry):  # no depth edges to speak of
             self._resolution = DepthResolution(self.problem, self._min_cell())
@@ -165,7 +165,7 @@ class Simulation:
             self.problem, self.scales, self.roles, self._output_request(), self.background
         )
 
-    def _adapter(self) -> AdaptiveInterval | AdaptiveRectangle | None:
+    def _adapter(self) -> AdaptiveInterval | AdaptiveColumns | None:
         """The adaptive mesh of a study with ``mesh.adapt``, on the graded mesh as its
         coarsest mesh (None: a fixed mesh)."""
         study, m = self.study, self.study.mesh
@@ -177,7 +177,7 @@ class Simulation:
         if not isinstance(geometry, RectangleGeometry | DiscGeometry):
             return AdaptiveInterval(depth, m.adapt_tolerance, min_cell)
         window = tuple(value / self.scales.length_m for value in geometry.window)
-        return AdaptiveRectangle(
+        return AdaptiveColumns(
             lateral_layout(study, self.scales),
             depth,
             m.adapt_tolerance,

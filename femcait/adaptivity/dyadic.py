@@ -185,3 +185,14 @@ def transfer(steps, values: np.ndarray, conservative: bool) -> np.ndarray:
     for step in steps:
         values = step.apply(values, conservative)
     return values
+
+
+def nearest(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Index of the node at each coordinate (each must be one of the increasing ``nodes``)."""
+    right = np.clip(np.searchsorted(nodes, x), 1, len(nodes) - 1)
+    nearer_left = x - nodes[right - 1] < nodes[right] - x
+    index = np.where(nearer_left, right - 1, right)
+    scale = max(abs(nodes[-1]), abs(nodes[0]), 1.0)
+    if np.any(np.abs(nodes[index] - x) > 1e-12 * scale):
+        raise RuntimeError("a node of the mesh is not on the grid")
+    return index

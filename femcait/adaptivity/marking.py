@@ -54,10 +54,18 @@ class IntervalAdapter:
 
     def wanted(self, fractions: np.ndarray) -> bool:
         """Whether the mesh should be adapted for these densities (species rows)."""
-        changes = cell_changes(fractions)
-        if np.any((changes > self.tolerance) & self._can_halve(self.mesh)):
+        if self.too_coarse(fractions):
             return True
-        return len(self._mergeable(fractions, changes)) > COARSEN_TRIGGER * self.mesh.cells
+        return self.mergeable_count(fractions) > COARSEN_TRIGGER * self.mesh.cells
+
+    def too_coarse(self, fractions: np.ndarray) -> bool:
+        """Whether a cell that may be halved changes by more than the tolerance."""
+        changes = cell_changes(fractions)
+        return bool(np.any((changes > self.tolerance) & self._can_halve(self.mesh)))
+
+    def mergeable_count(self, fractions: np.ndarray) -> int:
+        """How many pairs of halves could merge again."""
+        return len(self._mergeable(fractions, cell_changes(fractions)))
 
     def adapt(self, fractions: np.ndarray) -> list:
         """Adapt the mesh to the densities; return the steps that carry nodal values over
@@ -66,7 +74,7 @@ class IntervalAdapter:
         target = self._target_sizes(mesh, cell_changes(fractions))
         steps: list = []
         while True:
-            too_big = (mesh.sizes() > target * (1 + 1e-9)) | _unbalanced(mesh)
+            too_big = (mesh.sizes() > target * (1 + 1e-9)) | unbalanced(mesh)
             too_big &= self._can_halve(mesh)
             if not too_big.any():
                 break
@@ -125,7 +133,7 @@ class IntervalAdapter:
         return pairs[ok]
 
 
-def _unbalanced(mesh: DyadicMesh) -> np.ndarray:
+def unbalanced(mesh: DyadicMesh) -> np.ndarray:
     """Cells more than `BALANCE` times the size of a neighbour."""
     sizes = mesh.sizes()
     big = np.zeros(mesh.cells, dtype=bool)

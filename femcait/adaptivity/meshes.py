@@ -1,33 +1,35 @@
 """Adaptive meshes of the built-in domains: the 1D interval, and the 2D rectangle and disc.
 
-An adaptive mesh knows its domain, the node coordinates along its axes (which fix the
-canonical order of whole profiles, `femcait.adaptivity.nodal`), how to adapt itself to the
-densities given in that order, and how to carry nodal values over.
+An adaptive mesh knows its domain, the canonical order of its nodes (whole profiles,
+`femcait.adaptivity.nodal`), how to adapt itself to the densities given in that order, and
+how to carry nodal values over.
 
-A 2D mesh stays the product of a lateral and a depth node layout (each rectangle split into
-two right triangles, `femcait.geometry.tensor`), and each axis adapts as a 1D mesh: a depth
-cell is halved where a species changes too much across it in any column, a lateral cell
-where it does so in any row. Rows of fine cells follow a front that is parallel to the
-surface (the window's front, the Debye layer) at the cost of one coarse lateral cell each,
-columns of fine cells follow the mask edges, and where a front bends (under the mask edge)
-both are fine. The boxes stay the rectangles around the nodes: every triangle keeps its
-right angle, the box method its positive volumes and Delaunay weights, a laterally uniform
-solution is the 1D one, and a transfer keeps every species' inventory to round-off (the 1D
-transfer along each column, then along each row).
+A 2D mesh is a `femcait.adaptivity.columns.ColumnMesh`: lateral nodes, and on the vertical
+line through each its own depth nodes. Each line's depth nodes adapt as a 1D mesh to the
+profiles along it: a depth cell is halved where a species changes too much across it. The
+lateral nodes adapt as a 1D mesh to the profiles across the lines (compared at the same
+depths): a lateral cell is halved where a species changes too much across it at any depth
+(the mask edges, a bent front), and the new line takes the depth nodes of both its
+neighbours. Fine depth cells so follow the window's front and the bent front under the mask
+edge line by line, and cost nothing under the mask away from it. A transfer keeps every
+species' inventory to round-off (`femcait.adaptivity.column_transfer`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
+from dolfinx import fem
 from mpi4py import MPI
 
-from femcait.adaptivity.dyadic import DyadicMesh, transfer
-from femcait.adaptivity.marking import IntervalAdapter
+from femcait.adaptivity.column_transfer import LineSteps, lateral_step
+from femcait.adaptivity.columns import ColumnMesh, balance_steps
+from femcait.adaptivity.dyadic import CoarsenStep, DyadicMesh, nearest, transfer
+from femcait.adaptivity.marking import COARSEN_TRIGGER, IntervalAdapter
 from femcait.geometry.domain import Domain
 from femcait.geometry.interval import interval_domain
-from femcait.geometry.tensor import windowed_domain
+from femcait.geometry.tensor import triangle_mesh, window_domain
 
 
 class AdaptiveInterval:
@@ -37,9 +39,13 @@ class AdaptiveInterval:
         self.depth = IntervalAdapter(DyadicMesh.from_base(base_nodes), tolerance, min_cell)
 
     @property
-    def axes(self) -> list[np.ndarray]:
-        """Node coordinates along each axis (the canonical order's factors)."""
-        return [self.depth.mesh.nodes()]
+    def node_count(self) -> int:
+        """Nodes of the current mesh."""
+        return self.depth.mesh.cells + 1
+
+    def node_index(self, coordinates: np.ndarray) -> np.ndarray:
+        """Canonical index (depth order) of the nodes at ``coordinates`` (rows: points)."""
+        return nearest(self.depth.mesh.nodes(), coordinates[:, 0])
 
     @property
     def cells(self) -> int:
@@ -76,8 +82,8 @@ only saves adaptations; laterally it costs whole columns: in the masked study's 
 25 % less time."""
 
 
-class AdaptiveRectangle:
-    """An adaptive 2D mesh: lateral x depth nodes, each axis a `DyadicMesh` of its base."""
+class AdaptiveColumns:
+    """An adaptive 2D mesh: a `ColumnMesh` on a lateral and a depth base layout."""
 
     def __init__(
         self,
@@ -91,93 +97,127 @@ class AdaptiveRectangle:
     ) -> None:
         """``min_lateral_cell``: the smallest lateral cell. At a mask edge the density on the
         front jumps from the beam's value to what diffused under the mask: across a lateral
-        cell there it changes by the jump at any size, and halving columns down to
+        cell there it changes by the jump at any size, and halving lateral cells down to
         ``min_cell`` would only refine a singular point (whose share of any profile or
         inventory shrinks with the cell's area)."""
         lateral = DyadicMesh.from_base(lateral_base, radial=axisymmetric)
         self.lateral = IntervalAdapter(lateral, tolerance, min_lateral_cell, LATERAL_BUFFER_CELLS)
-        self.depth = IntervalAdapter(DyadicMesh.from_base(depth_base), tolerance, min_cell)
+        self.mesh, _ = balance_steps(ColumnMesh.grid(lateral, DyadicMesh.from_base(depth_base)))
+        self.tolerance = tolerance
+        self._min_cell = min_cell
         self.window = window
         self.axisymmetric = axisymmetric
 
     @property
-    def axes(self) -> list[np.ndarray]:
-        """Lateral and depth node coordinates."""
-        return [self.lateral.mesh.nodes(), self.depth.mesh.nodes()]
+    def node_count(self) -> int:
+        """Nodes of the current mesh."""
+        return self.mesh.node_count
+
+    def node_index(self, coordinates: np.ndarray) -> np.ndarray:
+        """Canonical index of the nodes at ``coordinates`` (rows: points)."""
+        return self.mesh.index(coordinates[:, 0], coordinates[:, 1])
 
     @property
     def cells(self) -> int:
         """Triangles of the current mesh."""
-        return 2 * self.lateral.mesh.cells * self.depth.mesh.cells
+        return self.mesh.cells
 
     @property
     def min_cell(self) -> float:
-        """Smallest cell allowed (along either axis)."""
-        return self.depth.min_cell
+        """Smallest depth cell allowed."""
+        return self._min_cell
 
     def domain(self, comm: MPI.Comm) -> Domain:
-        """The current mesh as a distributed domain."""
-        lateral, depth = self.axes if comm.rank == 0 else (None, None)
-        return windowed_domain(comm, lateral, depth, self.window, self.axisymmetric)
+        """The current mesh as a distributed domain, with its product boxes as volumes."""
+        mesh = self.mesh
+        points, cells = mesh.coordinates(), mesh.triangles()
+        dmesh = triangle_mesh(comm, points, cells)
+        lateral, depth = mesh.lateral.nodes(), mesh.depths[0].nodes()
+        domain = window_domain(
+            dmesh, (lateral[0], lateral[-1]), depth[-1], self.window, self.axisymmetric
+        )
+        space = fem.functionspace(dmesh, ("Lagrange", 1))
+        shares = fem.Function(space, name="box_shares")
+        index = self.node_index(space.tabulate_dof_coordinates())
+        shares.x.array[:] = (mesh.volumes() / _cell_areas(points, cells))[index]
+        return replace(domain, box_shares=shares)
+
+    def _adapters(self) -> list[IntervalAdapter]:
+        """A 1D adapter on every line's depth nodes."""
+        tolerance, min_cell = self.tolerance, self._min_cell
+        return [IntervalAdapter(depth, tolerance, min_cell) for depth in self.mesh.depths]
+
+    def _lines(self, densities: np.ndarray) -> list[np.ndarray]:
+        """Canonical rows cut into the lines' blocks."""
+        return np.split(densities, self.mesh.offsets()[1:-1], axis=1)
+
+    def _across(self, densities: np.ndarray) -> np.ndarray:
+        """The densities across the lines at the same depths (one row per field and depth
+        of any line; linear along each line), for the lateral axis."""
+        lines, nodes = self._lines(densities), self.mesh.line_nodes()
+        depths = np.unique(np.concatenate(nodes))
+        across = np.empty((densities.shape[0], len(depths), len(lines)))
+        for i, (values, z) in enumerate(zip(lines, nodes, strict=True)):
+            for field, row in enumerate(values):
+                across[field, :, i] = np.interp(depths, z, row)
+        return across.reshape(-1, len(lines))
 
     def wanted(self, densities: np.ndarray) -> bool:
         """Whether to adapt to the densities (species rows, canonical order)."""
-        lateral_nodes = len(self.lateral.mesh.nodes())
-        return self.depth.wanted(_columns(densities, lateral_nodes)) or self.lateral.wanted(
-            _rows(densities, lateral_nodes)
-        )
+        adapters, lines = self._adapters(), self._lines(densities)
+        if any(a.too_coarse(v) for a, v in zip(adapters, lines, strict=True)):
+            return True
+        mergeable = sum(a.mergeable_count(v) for a, v in zip(adapters, lines, strict=True))
+        depth_cells = sum(depth.cells for depth in self.mesh.depths)
+        if mergeable > COARSEN_TRIGGER * depth_cells:
+            return True
+        return self.lateral.wanted(self._across(densities))
 
-    def adapt(self, densities: np.ndarray) -> list[AxisSteps]:
-        """Adapt the depth axis, then the lateral axis to the densities carried over to the
-        new depth nodes; the transfer steps (empty: nothing changed)."""
-        lateral_nodes = len(self.lateral.mesh.nodes())
-        changes = [
-            AxisSteps("depth", self.depth.adapt(_columns(densities, lateral_nodes)), lateral_nodes)
-        ]
-        densities = self.transfer(changes, densities, conservative=True)
-        changes.append(
-            AxisSteps("lateral", self.lateral.adapt(_rows(densities, lateral_nodes)), lateral_nodes)
-        )
-        return [change for change in changes if change.steps]
+    def adapt(self, densities: np.ndarray) -> list:
+        """Adapt every line's depth nodes, then the lateral nodes to the densities carried
+        over, then balance the lines (`balance_steps`); the transfer steps (empty: nothing
+        changed)."""
+        changes: list = []
 
-    def transfer(
-        self, changes: list[AxisSteps], values: np.ndarray, conservative: bool
-    ) -> np.ndarray:
-        """Nodal rows (canonical order) carried over by the changes of `adapt`: along the
-        columns for a change of the depth nodes, along the rows for the lateral nodes."""
+        def record(change, mesh: ColumnMesh) -> None:
+            nonlocal densities
+            changes.append(change)
+            densities = change.apply(densities, conservative=True)
+            self.mesh = mesh
+
+        adapters = self._adapters()
+        steps = tuple(a.adapt(v) for a, v in zip(adapters, self._lines(densities), strict=True))
+        if any(steps):
+            depths = tuple(a.mesh for a in adapters)
+            record(LineSteps(steps, self.mesh.counts()), ColumnMesh(self.mesh.lateral, depths))
+        lateral = self.mesh.lateral
+        for step in self.lateral.adapt(self._across(densities)):
+            if isinstance(step, CoarsenStep):
+                lateral, _ = lateral.coarsened(step.removed - 1)
+            else:
+                marked = np.zeros(lateral.cells, dtype=bool)
+                marked[step.cells] = True
+                lateral, _ = lateral.refined(marked)
+            mesh, change = lateral_step(self.mesh, lateral, step)
+            record(change, mesh)
+        mesh, steps = balance_steps(self.mesh)
+        if any(steps):
+            record(LineSteps(steps, self.mesh.counts()), mesh)
+        return changes
+
+    def transfer(self, changes: list, values: np.ndarray, conservative: bool) -> np.ndarray:
+        """Nodal rows (canonical order) carried over by the changes of `adapt`."""
         for change in changes:
             values = change.apply(np.asarray(values), conservative)
         return values
 
 
-@dataclass(frozen=True)
-class AxisSteps:
-    """The steps that changed one axis of a grid with ``lateral_nodes`` nodes across."""
-
-    axis: str
-    """``depth`` or ``lateral``."""
-    steps: list
-    lateral_nodes: int
-
-    def apply(self, values: np.ndarray, conservative: bool) -> np.ndarray:
-        """Nodal rows (canonical order of the grid before) on the grid after."""
-        fields = values.shape[0]
-        if self.axis == "depth":
-            columns = transfer(self.steps, _columns(values, self.lateral_nodes), conservative)
-            grid = columns.reshape(fields, self.lateral_nodes, -1).transpose(0, 2, 1)
-        else:
-            rows = transfer(self.steps, _rows(values, self.lateral_nodes), conservative)
-            grid = rows.reshape(fields, -1, rows.shape[1])
-        return np.ascontiguousarray(grid).reshape(fields, -1)
-
-
-def _rows(values: np.ndarray, lateral_nodes: int) -> np.ndarray:
-    """Canonical grid rows (fields, depth x lateral) as one row per field and depth node."""
-    return values.reshape(-1, lateral_nodes)
-
-
-def _columns(values: np.ndarray, lateral_nodes: int) -> np.ndarray:
-    """Canonical grid rows as one row per field and lateral node (the nodes of a column)."""
-    fields = values.shape[0]
-    grid = values.reshape(fields, -1, lateral_nodes)
-    return grid.transpose(0, 2, 1).reshape(fields * lateral_nodes, -1)
+def _cell_areas(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Sum of the areas of the triangles at every node."""
+    a, b, c = (points[cells[:, k]] for k in range(3))
+    e1, e2 = b - a, c - a
+    area = 0.5 * np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+    total = np.zeros(len(points))
+    for k in range(3):
+        np.add.at(total, cells[:, k], area)
+    return total

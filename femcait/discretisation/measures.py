@@ -6,7 +6,8 @@ volumes of j and k. A cell T contributes to both:
 * the box part m_k of its vertex k: in 1D half the cell; on a triangle the quadrilateral
   (k, the midpoints of the two edges at k, the circumcentre O), of signed area
   sum over the edges (k, j) of cot(theta_kj) |k j|^2 / 8, theta_kj the angle of T
-  opposite the edge;
+  opposite the edge, unless the domain gives its volumes per node (`Domain.box_shares`,
+  the product boxes of an adaptive 2D mesh);
 * the dual-face weight w_jk = (dual face) / |E| of its edge: 1 / h in 1D, cot(theta) / 2
   on a triangle. With these, sum_E w_E (f_k - f_j)(v_k - v_j) is exactly the P1 stiffness
   form, and on a grid of rectangles split into right triangles the boxes are the rectangles
@@ -110,6 +111,8 @@ class CellGeometry:
         axisymmetric)."""
         if self.dim == 1:
             return self.size / 2
+        if self.domain.box_shares is not None:
+            return self.at_vertex(self.domain.box_shares, k) * self.size
         V = self.vertices
         part = 0
         for j in range(3):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
+from dolfinx import fem
 from dolfinx import mesh as dmesh
 
 
@@ -48,6 +49,10 @@ class Domain:
     """Region name -> cell tag."""
     lateral_extent: tuple[float, float] = (0.0, 0.0)
     """Smallest and largest lateral coordinate of the domain (2D)."""
+    box_shares: fem.Function | None = None
+    """Control volumes given per node (`femcait.adaptivity.columns`): a P1 function whose
+    value at node k times |T| is k's part of its volume in cell T. None: the circumcentric
+    boxes of `femcait.discretisation.measures`."""
 
     @property
     def dim(self) -> int:

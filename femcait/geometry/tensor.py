@@ -20,21 +20,25 @@ from femcait.geometry.domain import Boundary, Domain
 from femcait.geometry.tags import tag_facets
 
 
-def tensor_triangle_mesh(comm: MPI.Comm, lateral: np.ndarray, depth: np.ndarray) -> dmesh.Mesh:
-    """Triangles on the grid lateral x depth (node arrays given on rank 0), distributed."""
-    if comm.rank == 0:
-        nl, nd = len(lateral), len(depth)
-        X, Y = np.meshgrid(lateral, depth)  # row j: depth[j]
-        x = np.column_stack([X.ravel(), Y.ravel()])
-        i, j = np.meshgrid(np.arange(nl - 1), np.arange(nd - 1))
-        a = (j * nl + i).ravel()  # lower-left corner of each rectangle (in index space)
-        b, c, d = a + 1, a + nl + 1, a + nl
-        cells = np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])])
-    else:
-        x = np.zeros((0, 2))
-        cells = np.zeros((0, 3), dtype=np.int64)
+def tensor_grid(lateral: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points and triangles of the grid lateral x depth (node j * len(lateral) + i at
+    (lateral[i], depth[j])): every rectangle split along its diagonal from node (i, j) to
+    (i + 1, j + 1)."""
+    nl, nd = len(lateral), len(depth)
+    X, Y = np.meshgrid(lateral, depth)  # row j: depth[j]
+    points = np.column_stack([X.ravel(), Y.ravel()])
+    i, j = np.meshgrid(np.arange(nl - 1), np.arange(nd - 1))
+    a = (j * nl + i).ravel()  # lower-left corner of each rectangle (in index space)
+    b, c, d = a + 1, a + nl + 1, a + nl
+    return points, np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])])
+
+
+def triangle_mesh(comm: MPI.Comm, points: np.ndarray | None, cells: np.ndarray | None):
+    """A distributed triangle mesh of the ``points`` and ``cells`` given on rank 0."""
+    if comm.rank != 0:
+        points, cells = np.zeros((0, 2)), np.zeros((0, 3), dtype=np.int64)
     element = ufl.Mesh(basix.ufl.element("Lagrange", "triangle", 1, shape=(2,)))
-    return dmesh.create_mesh(comm, cells.astype(np.int64), element, x)
+    return dmesh.create_mesh(comm, np.asarray(cells, dtype=np.int64), element, points)
 
 
 def windowed_domain(
@@ -48,9 +52,22 @@ def windowed_domain(
     elsewhere; the beam axis is the window's middle (planar) or r = 0 (axisymmetric)."""
     lateral = comm.bcast(np.asarray(lateral) if comm.rank == 0 else None, root=0)
     depth = comm.bcast(np.asarray(depth) if comm.rank == 0 else None, root=0)
-    mesh = tensor_triangle_mesh(comm, lateral, depth)
-    low, high = float(lateral[0]), float(lateral[-1])
-    thickness = float(depth[-1])
+    points, cells = tensor_grid(lateral, depth) if comm.rank == 0 else (None, None)
+    mesh = triangle_mesh(comm, points, cells)
+    extent = (float(lateral[0]), float(lateral[-1]))
+    return window_domain(mesh, extent, float(depth[-1]), window, axisymmetric)
+
+
+def window_domain(
+    mesh: dmesh.Mesh,
+    lateral_extent: tuple[float, float],
+    thickness: float,
+    window: tuple[float, float],
+    axisymmetric: bool,
+) -> Domain:
+    """The rectangle ``lateral_extent`` x (0, ``thickness``) meshed by ``mesh``, its front
+    exposed over the lateral ``window``."""
+    low, high = lateral_extent
     start, stop = window
     scale = max(high - low, thickness)
     tolerance = 1e-12 * scale

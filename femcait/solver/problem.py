@@ -130,10 +130,17 @@ class TransportProblem:
             self._forms = FormSet(mesh)
         else:
             self.bdf = template.bdf
+            counterparts = {
+                template.w: self.w,
+                template.w_old: self.w_old,
+                template.w_older: self.w_older,
+            }
+            if template.domain.box_shares is not None:
+                counterparts[template.domain.box_shares] = self.domain.box_shares
             self._forms = FormSet(
                 mesh,
                 template._forms,
-                {template.w: self.w, template.w_old: self.w_old, template.w_older: self.w_older},
+                counterparts,
                 {template.domain.facet_tags: self.domain.facet_tags},
             )
         self._debye_squared = debye_squared

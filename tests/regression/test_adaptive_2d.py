@@ -1,4 +1,4 @@
-"""Adaptive 2D runs: the lateral x depth grid follows the front and the mask edge,
+"""Adaptive 2D runs: the lines' depth nodes follow the front, the lateral nodes the mask edge,
 transfers keep every inventory, a laterally uniform run is the adaptive 1D run, two ranks
 adapt to the same meshes, and ParaView plays the changing meshes."""
 
@@ -68,14 +68,25 @@ def test_transfers_keep_every_inventory(make, monkeypatch) -> None:
         )
     assert record.conservation_error < 1e-7  # the Newton tolerance, as on fixed 2D meshes
     assert record.min_frac > 0
-    lateral, depth = simulation.adapter.axes
-    # columns of fine cells where the front bends at the edge, rows where it lies
+    mesh = simulation.adapter.mesh
+    lateral = mesh.lateral.nodes()
+    # fine lateral cells where the front bends at the edge
     fine = lateral[:-1][np.diff(lateral) < 1.0]
     assert fine.min() >= EDGE_NM - 25 and fine.max() <= EDGE_NM + 25
     front_nm = record.front_depth_m * 1e9
-    rows = depth[:-1][(np.diff(depth) < 0.5) & (depth[:-1] > 0.5)]
-    assert rows.min() < front_nm < rows.max()
-    assert rows.max() < 3 * front_nm  # and not far below it
+    # on the beam axis, fine depth cells around the front and not far below it
+    axis = mesh.depths[int(np.argmin(np.abs(lateral - 0.5 * EDGE_NM)))].nodes()
+    rows = axis[:-1][(np.diff(axis) < 0.5) & (axis[:-1] > 0.5)]
+    assert rows.min() < front_nm < rows.max() < 3 * front_nm
+    # while the lines on the far masked side, where nothing arrives, keep their base nodes
+    assert (
+        max(
+            depth.level.max()
+            for depth in (d for d, x in zip(mesh.depths, lateral, strict=True) if x > EDGE_NM + 5)
+        )
+        == 0
+    )
+    assert mesh.depths[0].cells > 1.4 * mesh.depths[-1].cells
 
 
 def test_laterally_uniform_run_is_the_adaptive_1d_run(tmp_path) -> None:

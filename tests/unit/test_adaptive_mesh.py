@@ -1,10 +1,13 @@
-"""The dyadic 1D mesh, its transfer of nodal values and the marking (no FEM)."""
+"""The dyadic 1D mesh, its transfer of nodal values and the marking, and the 2D column
+mesh built of them (no FEM)."""
 
 from __future__ import annotations
 
+import dolfinx_solver  # noqa: F401  # isort: split
 import numpy as np
 import pytest
 
+from femcait.adaptivity.columns import ColumnMesh
 from femcait.adaptivity.dyadic import DyadicMesh, box_volumes, transfer
 from femcait.adaptivity.marking import (
     BALANCE,
@@ -12,8 +15,9 @@ from femcait.adaptivity.marking import (
     IntervalAdapter,
     cell_changes,
 )
-from femcait.adaptivity.meshes import AdaptiveRectangle
+from femcait.adaptivity.meshes import AdaptiveColumns
 from femcait.geometry.grading import graded_nodes
+from femcait.geometry.tensor import tensor_grid
 
 BASE = graded_nodes(1e4, 0.5, 2.0, 200.0, 1.08, 1.0)
 
@@ -131,52 +135,107 @@ def test_small_cells_stop_at_the_smallest_allowed() -> None:
     assert not adapter.wanted(front(adapter.mesh.nodes(), 30.0, width=0.01))
 
 
-def grid_inventory(lateral, depth, values, radial):
-    """Lumped inventories of canonical grid rows: boxes are lateral x depth boxes."""
-    boxes = np.outer(box_volumes(depth), box_volumes(lateral, radial)).ravel()
-    return values @ boxes
+def bent_front(mesh: ColumnMesh, depth: float) -> np.ndarray:
+    """A 1 nm front at ``depth`` under a window (lateral < 50) that bends up to the surface
+    under the mask within 10 of its edge."""
+    x, z = mesh.coordinates().T
+    reach = depth * np.clip(1 - (x - 50.0) / 10.0, 0, 1)
+    foreign = 1e-12 + 0.45 * (1 - np.tanh((z - reach) / 1.0))
+    return np.array([1.0 - foreign, foreign])
+
+
+def edge_weights(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """The box method's weight cot(theta) / 2 of every edge, summed over its triangles."""
+    weights: dict[tuple[int, int], float] = {}
+    for k in range(3):
+        a, b, m = triangles[:, k], triangles[:, (k + 1) % 3], triangles[:, (k + 2) % 3]
+        u, v = points[a] - points[m], points[b] - points[m]
+        cot = (u * v).sum(axis=1) / np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0])
+        for edge, value in zip(np.sort(np.column_stack([a, b]), axis=1), cot, strict=True):
+            weights[tuple(edge)] = weights.get(tuple(edge), 0.0) + value / 2
+    return np.array(list(weights.values()))
+
+
+def areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    e1 = points[triangles[:, 1]] - points[triangles[:, 0]]
+    e2 = points[triangles[:, 2]] - points[triangles[:, 0]]
+    return 0.5 * np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
 
 
 @pytest.mark.parametrize("radial", [False, True])
-def test_grid_transfer_keeps_inventories_positivity_and_neutrality(radial: bool) -> None:
-    """A 2D adaptive grid (lateral x depth, the lateral axis the radius of a disc if radial):
-    a front that bends at a mask edge refines both axes; carrying densities over keeps the
-    r-weighted or planar inventory of every species to round-off, and a neutral pair
-    neutral; a linear potential stays linear."""
+def test_column_transfer_keeps_inventories_positivity_and_neutrality(radial: bool) -> None:
+    """A 2D adaptive mesh (the lateral axis the radius of a disc if radial): a front that
+    bends at a mask edge refines depth nodes along the lines and lateral nodes at the bend;
+    carrying densities over keeps the r-weighted or planar inventory of every species to
+    round-off, and a neutral pair neutral; a linear potential stays linear."""
     lateral_base = np.linspace(0.0, 100.0, 11)
     depth_base = graded_nodes(500.0, 0.5, 4.0, 60.0, 1.08, 1.0)
-    grid = AdaptiveRectangle(lateral_base, depth_base, 0.05, 0.1, 0.5, (0.0, 50.0), radial)
-
-    def bent_front(axes, depth):
-        x, z = np.meshgrid(*axes)  # row j: depth z_j
-        reach = depth * np.clip(1 - (x - 50.0) / 10.0, 0, 1)  # under the mask it bends up
-        foreign = 1e-12 + 0.45 * (1 - np.tanh((z - reach) / 1.0))
-        return np.array([1.0 - foreign, foreign]).reshape(2, -1)
-
-    changed = set()
+    adaptive = AdaptiveColumns(lateral_base, depth_base, 0.05, 0.1, 0.5, (0.0, 50.0), radial)
+    kinds = set()
     for depth in (10.0, 20.0, 35.0):
-        before = grid.axes
+        before = adaptive.mesh
         densities = bent_front(before, depth)
-        potential = np.array([3.0 - 0.01 * np.meshgrid(*before)[1].ravel()])
-        changes = grid.adapt(densities)
-        changed |= {change.axis for change in changes}
-        moved = grid.transfer(changes, densities, conservative=True)
-        after = grid.axes
-        assert moved.shape == (2, len(after[0]) * len(after[1]))
+        potential = np.array([3.0 - 0.01 * before.coordinates()[:, 1]])
+        changes = adaptive.adapt(densities)
+        kinds |= {type(change).__name__ for change in changes}
+        moved = adaptive.transfer(changes, densities, conservative=True)
+        after = adaptive.mesh
+        assert moved.shape == (2, after.node_count)
         np.testing.assert_allclose(
-            grid_inventory(*after, moved, radial),
-            grid_inventory(*before, densities, radial),
-            rtol=1e-13,
+            moved @ after.volumes(), densities @ before.volumes(), rtol=1e-13
         )
         assert moved.min() > 0
         np.testing.assert_allclose(moved.sum(axis=0), 1.0, rtol=1e-13)
-        linear = grid.transfer(changes, potential, conservative=False)
-        np.testing.assert_allclose(
-            linear[0], 3.0 - 0.01 * np.meshgrid(*after)[1].ravel(), rtol=1e-12
-        )
-    assert changed == {"depth", "lateral"}
-    lateral_sizes = np.diff(grid.axes[0])
-    assert 0.5 <= lateral_sizes.min() < 1.0  # halved down to the smallest lateral cell
-    fine_columns = grid.axes[0][:-1][lateral_sizes < 2.0]
-    assert fine_columns.min() > 30.0 and fine_columns.max() < 70.0  # around the bend
-    assert np.diff(grid.axes[1]).min() < 0.25  # rows resolve the 1 nm front
+        linear = adaptive.transfer(changes, potential, conservative=False)
+        np.testing.assert_allclose(linear[0], 3.0 - 0.01 * after.coordinates()[:, 1], rtol=1e-12)
+        assert not adaptive.wanted(bent_front(after, depth))
+    assert kinds == {"LineSteps", "LateralStep"}
+    mesh = adaptive.mesh
+    lateral = mesh.lateral.nodes()
+    sizes = np.diff(lateral)
+    assert 0.5 <= sizes.min() < 1.0  # halved down to the smallest lateral cell
+    fine = lateral[:-1][sizes < 2.0]
+    assert fine.min() > 30.0 and fine.max() < 70.0  # around the bend
+    window, masked = mesh.depths[0], mesh.depths[-1]
+    assert window.sizes()[np.abs(window.nodes()[:-1] - 35.0) < 1].max() < 0.25  # the front
+    # the far masked side, where the front lies at the surface, is fine only there
+    assert masked.level[masked.nodes()[:-1] > 20.0].max() == 0
+
+
+def test_column_mesh_is_delaunay_and_covers_the_domain() -> None:
+    """After adaptations to a bent front the triangles tile the rectangle, every edge
+    weight of the box method is nonnegative, and the product boxes add up to the area."""
+    adaptive = AdaptiveColumns(
+        np.linspace(0.0, 100.0, 11),
+        graded_nodes(500.0, 0.5, 4.0, 60.0, 1.08, 1.0),
+        0.05,
+        0.1,
+        0.5,
+        (0.0, 50.0),
+        False,
+    )
+    for depth in (10.0, 20.0, 35.0):
+        adaptive.adapt(bent_front(adaptive.mesh, depth))
+        mesh = adaptive.mesh
+        points, triangles = mesh.coordinates(), mesh.triangles()
+        assert len(triangles) == mesh.cells
+        assert areas(points, triangles).min() > 0
+        assert areas(points, triangles).sum() == pytest.approx(100.0 * 500.0, rel=1e-13)
+        assert mesh.volumes().sum() == pytest.approx(100.0 * 500.0, rel=1e-13)
+        assert edge_weights(points, triangles).min() > -1e-12
+        assert len({d.cells for d in mesh.depths}) > 2  # the lines differ
+
+
+def test_column_mesh_of_equal_lines_is_the_grid() -> None:
+    """With the same depth nodes on every line the mesh is the tensor grid of right
+    triangles, whose circumcentric boxes are the product boxes."""
+    lateral, depth = np.array([0.0, 1.0, 3.0, 4.0]), np.array([0.0, 0.5, 2.0])
+    mesh = ColumnMesh.grid(DyadicMesh.from_base(lateral), DyadicMesh.from_base(depth))
+    points, triangles = tensor_grid(lateral, depth)
+    order = np.lexsort((points[:, 1], points[:, 0]))  # the grid's nodes line by line
+    np.testing.assert_array_equal(mesh.coordinates(), points[order])
+    renumber = np.argsort(order)
+    grid = {frozenset(t) for t in renumber[triangles].tolist()}
+    assert {frozenset(t) for t in mesh.triangles().tolist()} == grid
+    boxes = np.outer(box_volumes(lateral), box_volumes(depth)).ravel()
+    np.testing.assert_allclose(mesh.volumes(), boxes, rtol=1e-15)
