@@ -33,7 +33,7 @@ STUDY = ROOT / "studies" / "li3b7o12_k_masked_2d.yaml"
 REFERENCE = "fixed 0.0625 nm, lateral 0.25 nm (reference)"
 
 VARIANTS: dict[str, dict] = {
-    "fixed (the default: 0.25 nm, lateral 1 nm)": {"adapt": False},
+    "fixed (0.25 nm, lateral 1 nm)": {"adapt": False},
     "fixed 0.125 nm, lateral 0.5 nm": {
         "adapt": False,
         "fine_cell": "0.125 nm",
@@ -41,7 +41,7 @@ VARIANTS: dict[str, dict] = {
         "lateral_growth": 1.1,
         "lateral_max_cell": "25 nm",
     },
-    "adaptive (4 nm, tolerance 0.2, lateral 1 nm)": {"adapt": True},
+    "adaptive (the default: 4 nm, tolerance 0.2, lateral 1 nm)": {"adapt": True},
     "adaptive, lateral 0.5 nm": {"adapt": True, "lateral_cell": "0.5 nm"},
     REFERENCE: {
         "adapt": False,

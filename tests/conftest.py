@@ -88,15 +88,6 @@ def default_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_fixed_run(tmp_path_factory) -> Path:
-    """The default study on its fixed graded mesh (``mesh.adapt: false``), once per session:
-    the 1D solution a 2D mesh with the same depth layout reproduces."""
-    data = default_study_dict()
-    data["mesh"] = {"adapt": False}
-    return run_study(data, tmp_path_factory.mktemp("default_fixed"))
-
-
-@pytest.fixture(scope="session")
 def pvbatch() -> str:
     """pvbatch's path (session scope, first argument: checked before the study runs)."""
     path = shutil.which("pvbatch")

@@ -233,10 +233,10 @@ class MeshSettings(Section):
     species' n / n_bg changes by more than `adapt_tolerance` across it (with a margin ahead
     of the front), and two halves merge again where the profiles have become flat; the
     graded mesh of the keys above is then the coarsest mesh and `min_cell` the finest cell.
-    Rectangles and discs adapt their depth rows and lateral columns so (laterally down to
-    `lateral_cell`); a mesh file is used as it is. Every species' inventory is kept exactly
-    across a change of mesh. auto: adaptive in 1D, fixed (graded towards the front and the
-    mask edges) in 2D; study.json records what was used."""
+    Rectangles and discs adapt the depth nodes of every vertical line of nodes so, and the
+    lateral nodes (down to `lateral_cell`); a mesh file is used as it is. Every species'
+    inventory is kept exactly across a change of mesh. auto: adaptive for the built-in
+    geometries, fixed for a mesh file; study.json records what was used."""
     adapt_tolerance: Annotated[Number, Field(gt=0, le=0.5)] = 0.2
     """Largest change of any species' n / n_bg across one cell of an adapted mesh (the
     default study: front within 0.03 %, profiles within 0.07 % of a converged solution)."""
@@ -417,7 +417,7 @@ class Study(Section):
     regions: dict[str, Region] = Field(default_factory=dict)
     """Materials of the regions (cell groups) of a mesh file, by group name."""
     mesh: Annotated[MeshSettings, Field(validate_default=True)] = MeshSettings()
-    """The mesh: adaptive in 1D (see `adapt`), graded in 2D."""
+    """The mesh: adaptive (see `adapt`) on the graded base mesh of these keys."""
     time: Annotated[TimeSettings, Field(validate_default=True)] = TimeSettings()
     """Time stepping."""
     solver: SolverSettings = SolverSettings()
@@ -487,7 +487,6 @@ class Study(Section):
         geometry = info.data.get("geometry")
         if geometry is None:
             return mesh
-        one_d = isinstance(geometry, IntervalGeometry)
         from_file = isinstance(geometry, MeshFileGeometry)
         if mesh.adapt is True and from_file:
             raise invalid(
@@ -496,7 +495,7 @@ class Study(Section):
                 "built-in geometries adapt)",
                 "adapt",
             )
-        adapt = one_d if mesh.adapt == "auto" else mesh.adapt
+        adapt = not from_file if mesh.adapt == "auto" else mesh.adapt
         fine_cell = mesh.fine_cell
         if fine_cell is None:
             fine_cell = ADAPTIVE_FINE_CELL_M if adapt else FIXED_FINE_CELL_M

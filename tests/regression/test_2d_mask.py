@@ -40,6 +40,7 @@ def masked_study(mask: str = "floating") -> dict:
             surface_potential="1 V", duration="60 s", output_times=["30 s", "60 s"]
         )
     study["mesh"] = {
+        "adapt": False,
         "fine_cell": "0.5 nm",
         "lateral_cell": "2 nm",
         "lateral_growth": 1.3,

@@ -3,9 +3,10 @@
 default 1D study, at every output time.
 
 The issue's bar is a front depth within 0.5 % and profiles within 1 % (the area between
-the profiles over the first micrometre, relative to the front depth). On these tensor
-meshes the box method makes a laterally uniform solution exactly the 1D one, so the test
-asks for much more: 1e-6.
+the profiles over the first micrometre, relative to the front depth). All three adapt
+(the default); nothing varies laterally, so every line of a 2D mesh keeps the depth nodes
+of the 1D mesh, the box method makes a laterally uniform solution exactly the 1D one, and
+the test asks for much more: 1e-6.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ def disc_study() -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, default_fixed_run) -> dict[str, Path]:
+def runs(tmp_path_factory, default_run) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("two_d")
     return {
-        "1d": default_fixed_run,
+        "1d": default_run,
         "strip": run_study(yaml.safe_load(STRIP.read_text()), folder / "strip"),
         "disc": run_study(disc_study(), folder / "disc"),
     }
@@ -61,7 +62,8 @@ def test_front_depth_at_every_output(runs, name):
     assert [o["time_s"] for o in other] == [o["time_s"] for o in reference]
     for mine, theirs in zip(other, reference, strict=True):
         assert mine["front_depth_m"] == pytest.approx(theirs["front_depth_m"], rel=AGREEMENT)
-        assert mine["front_lateral_spread_m"] == 0.0  # the whole front is exposed
+        # the whole front is exposed: no spread (but round-off in the lines' fronts)
+        assert mine["front_lateral_spread_m"] < 1e-12 * mine["front_depth_m"]
 
 
 @pytest.mark.parametrize("name", ["strip", "disc"])

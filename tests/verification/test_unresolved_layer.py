@@ -46,6 +46,7 @@ def test_unresolved_layers_in_2d_stay_bounded(tmp_path):
     study["experiment"]["duration"] = "120 s"
     study["experiment"]["output_times"] = ["120 s"]
     study["mesh"] = {
+        "adapt": False,
         "first_cell": "0.5 nm",
         "fine_cell": "0.5 nm",
         "fine_growth": 1.0,
