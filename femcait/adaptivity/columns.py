@@ -128,9 +128,9 @@ def _strip(left: np.ndarray, right: np.ndarray, left_first: int, right_first: in
     return np.column_stack([own, own + 1, facing])
 
 
-def inner_nodes(mesh: DyadicMesh, nodes: np.ndarray) -> np.ndarray:
-    """How many of the increasing ``nodes`` lie strictly inside each cell of ``mesh``."""
-    own = mesh.nodes()
+def inner_nodes(own: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """How many of the increasing ``nodes`` lie strictly inside each cell between the
+    increasing nodes ``own``."""
     slack = 1e-12 * max(abs(own[-1]), 1.0)
     return np.searchsorted(nodes, own[1:] - slack, "left") - np.searchsorted(
         nodes, own[:-1] + slack, "right"
@@ -141,7 +141,7 @@ def refined_to_include(mesh: DyadicMesh, nodes: np.ndarray) -> tuple[DyadicMesh,
     """``mesh`` halved until it has every one of the (dyadic) ``nodes``, and the steps."""
     steps = []
     while True:
-        marked = inner_nodes(mesh, nodes) > 0
+        marked = inner_nodes(mesh.nodes(), nodes) > 0
         if not marked.any():
             return mesh, steps
         mesh, step = mesh.refined(marked)
@@ -158,21 +158,25 @@ def balance_steps(mesh: ColumnMesh) -> tuple[ColumnMesh, tuple[list, ...]]:
     depths = list(mesh.depths)
     steps: list[list] = [[] for _ in depths]
     gaps = np.diff(mesh.lateral.nodes())
-    while True:
-        nodes = [depth.nodes() for depth in depths]
-        marks = []
-        for i, depth in enumerate(depths):
+    nodes = [depth.nodes() for depth in depths]
+    check = set(range(len(depths)))  # lines that changed, or whose neighbours did
+    while check:
+        marks = {}
+        for i in sorted(check):
+            depth = depths[i]
             marked = unbalanced(depth)
-            sizes = depth.sizes()
+            sizes = np.diff(nodes[i])
             for j in (i - 1, i + 1):
                 if 0 <= j < len(depths):
-                    inner = inner_nodes(depth, nodes[j])
+                    inner = inner_nodes(nodes[i], nodes[j])
                     too_long = sizes > CROSS_RATIO * gaps[min(i, j)] * (1 + 1e-9)
                     marked |= (inner >= 2) | ((inner == 1) & too_long)
-            marks.append(marked)
-        if not any(marked.any() for marked in marks):
-            return ColumnMesh(mesh.lateral, tuple(depths)), tuple(steps)
-        for i, marked in enumerate(marks):
             if marked.any():
-                depths[i], step = depths[i].refined(marked)
-                steps[i].append(step)
+                marks[i] = marked
+        check = set()
+        for i, marked in marks.items():
+            depths[i], step = depths[i].refined(marked)
+            nodes[i] = depths[i].nodes()
+            steps[i].append(step)
+            check |= {j for j in (i - 1, i, i + 1) if 0 <= j < len(depths)}
+    return ColumnMesh(mesh.lateral, tuple(depths)), tuple(steps)
