@@ -149,6 +149,8 @@ class Simulation:
             max_newton_iterations=study.solver.max_newton_iterations,
             template=template,
         )
+        if template is not None:
+            template.close()
         space = self.problem.node_space
         self.background = self.materials.nodal_background(space)
         if not self.materials.single:  # the native density held at the back is the region's

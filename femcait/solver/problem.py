@@ -204,6 +204,7 @@ class TransportProblem:
                 scale=1.0 / self.domain.lateral_measure,
             )
 
+        self.close()
         F = self._forms.form("residual", [self.V], residual)
         J = self._forms.form(
             "jacobian",
@@ -253,6 +254,16 @@ class TransportProblem:
             )
             for k, entry in enumerate(self.boundaries.influx)
         ]
+
+    def close(self) -> None:
+        """Destroy the nonlinear solver. Its SNES holds this problem's callbacks, a
+        reference cycle through PETSc that Python's garbage collector cannot see: without
+        this every change of mesh or stage kept the old solver, its matrices and their
+        factorisation (~100 MB per change of mesh at 25000 triangles)."""
+        nonlinear = getattr(self, "_nonlinear", None)
+        if nonlinear is not None:
+            nonlinear.solver.destroy()
+            self._nonlinear = None
 
     def _bound_newton_step(self, x, y) -> None:
         """Shorten the Newton update y (x_new = x - y) so log-densities stay in range.

@@ -4,7 +4,9 @@ adaptation misses."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 
 import numpy as np
 import pytest
@@ -39,6 +41,28 @@ def adaptive(**mesh) -> dict:
     """Adaptive from a 2 nm base at the tolerance 0.05: more adaptations than the default's
     0.2, for tests of what a change of mesh does."""
     return study(**{"adapt": True, "fine_cell": "2 nm", "adapt_tolerance": 0.05, **mesh})
+
+
+def test_old_meshes_are_freed(monkeypatch) -> None:
+    """A change of mesh leaves nothing of the old problem alive (its PETSc solver held
+    callbacks to it, a cycle the garbage collector cannot see: ~100 MB kept per change of
+    a 2D mesh of 25000 triangles)."""
+    simulation = Simulation(study_from_dict(adaptive(duration="300 s")), MPI.COMM_WORLD)
+    old = []
+    adapt = simulation._adapt_mesh
+
+    def measured(states):
+        problem = weakref.ref(simulation.problem)
+        changed = adapt(states)
+        if changed:
+            old.append(problem)
+        return changed
+
+    monkeypatch.setattr(simulation, "_adapt_mesh", measured)
+    simulation.run()
+    gc.collect()
+    assert len(old) >= 2
+    assert all(problem() is None for problem in old)
 
 
 def test_transfers_keep_every_inventory(monkeypatch) -> None:
