@@ -22,13 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from femcait.adaptivity.columns import ColumnMesh, refined_to_include
+from femcait.adaptivity.columns import ColumnMesh, refined_to_include, split_lines
 from femcait.adaptivity.dyadic import DyadicMesh, transfer
-
-
-def _split(values: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
-    """Canonical rows cut into the lines' blocks."""
-    return np.split(values, np.cumsum(counts)[:-1], axis=1)
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,7 @@ class LineSteps:
 
     def apply(self, values: np.ndarray, conservative: bool) -> np.ndarray:
         """Canonical rows on the mesh after."""
-        lines = _split(values, self.counts)
+        lines = split_lines(values, self.counts)
         return np.concatenate(
             [transfer(s, v, conservative) for s, v in zip(self.steps, lines, strict=True)], axis=1
         )
@@ -63,7 +58,7 @@ class LateralStep:
 
     def apply(self, values: np.ndarray, conservative: bool) -> np.ndarray:
         """Canonical rows on the mesh after."""
-        lines = _split(values, self.counts)
+        lines = split_lines(values, self.counts)
         weights = self.weights if conservative else self.plain_weights
         new = []
         for sources, w, carry in zip(self.sources, weights, self.carry, strict=True):

@@ -113,6 +113,11 @@ class ColumnMesh:
         return index
 
 
+def split_lines(values: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """Canonical rows cut into the blocks of lines with ``counts`` nodes."""
+    return np.split(values, np.cumsum(counts)[:-1], axis=1)
+
+
 def _strip(left: np.ndarray, right: np.ndarray, left_first: int, right_first: int) -> np.ndarray:
     """Triangles of the strip between two lines with depth nodes ``left`` and ``right``: the
     edges of both in order of their midpoints (at a tie the right one first, as the grid's

@@ -54,18 +54,20 @@ class IntervalAdapter:
 
     def wanted(self, fractions: np.ndarray) -> bool:
         """Whether the mesh should be adapted for these densities (species rows)."""
-        if self.too_coarse(fractions):
-            return True
-        return self.mergeable_count(fractions) > COARSEN_TRIGGER * self.mesh.cells
-
-    def too_coarse(self, fractions: np.ndarray) -> bool:
-        """Whether a cell that may be halved changes by more than the tolerance."""
         changes = cell_changes(fractions)
+        if self.too_coarse(changes):
+            return True
+        return self.mergeable_count(fractions, changes) > COARSEN_TRIGGER * self.mesh.cells
+
+    def too_coarse(self, changes: np.ndarray) -> bool:
+        """Whether a cell that may be halved changes (`cell_changes`) by more than the
+        tolerance."""
         return bool(np.any((changes > self.tolerance) & self._can_halve(self.mesh)))
 
-    def mergeable_count(self, fractions: np.ndarray) -> int:
-        """How many pairs of halves could merge again."""
-        return len(self._mergeable(fractions, cell_changes(fractions)))
+    def mergeable_count(self, fractions: np.ndarray, changes: np.ndarray) -> int:
+        """How many pairs of halves could merge again (``changes``: `cell_changes` of the
+        ``fractions``)."""
+        return len(self._mergeable(fractions, changes))
 
     def adapt(self, fractions: np.ndarray) -> list:
         """Adapt the mesh to the densities; return the steps that carry nodal values over

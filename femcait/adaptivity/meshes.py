@@ -24,9 +24,9 @@ from dolfinx import fem
 from mpi4py import MPI
 
 from femcait.adaptivity.column_transfer import LineSteps, lateral_step
-from femcait.adaptivity.columns import ColumnMesh, balance_steps
+from femcait.adaptivity.columns import ColumnMesh, balance_steps, split_lines
 from femcait.adaptivity.dyadic import CoarsenStep, DyadicMesh, nearest, transfer
-from femcait.adaptivity.marking import COARSEN_TRIGGER, IntervalAdapter
+from femcait.adaptivity.marking import COARSEN_TRIGGER, IntervalAdapter, cell_changes
 from femcait.geometry.domain import Domain
 from femcait.geometry.interval import interval_domain
 from femcait.geometry.tensor import triangle_mesh, window_domain
@@ -147,14 +147,10 @@ class AdaptiveColumns:
         tolerance, min_cell = self.tolerance, self._min_cell
         return [IntervalAdapter(depth, tolerance, min_cell) for depth in self.mesh.depths]
 
-    def _lines(self, densities: np.ndarray) -> list[np.ndarray]:
-        """Canonical rows cut into the lines' blocks."""
-        return np.split(densities, self.mesh.offsets()[1:-1], axis=1)
-
     def _across(self, densities: np.ndarray) -> np.ndarray:
         """The densities across the lines at the same depths (one row per field and depth
         of any line; linear along each line), for the lateral axis."""
-        lines, nodes = self._lines(densities), self.mesh.line_nodes()
+        lines, nodes = split_lines(densities, self.mesh.counts()), self.mesh.line_nodes()
         depths = np.unique(np.concatenate(nodes))
         across = np.empty((densities.shape[0], len(depths), len(lines)))
         for i, (values, z) in enumerate(zip(lines, nodes, strict=True)):
@@ -164,10 +160,14 @@ class AdaptiveColumns:
 
     def wanted(self, densities: np.ndarray) -> bool:
         """Whether to adapt to the densities (species rows, canonical order)."""
-        adapters, lines = self._adapters(), self._lines(densities)
-        if any(a.too_coarse(v) for a, v in zip(adapters, lines, strict=True)):
-            return True
-        mergeable = sum(a.mergeable_count(v) for a, v in zip(adapters, lines, strict=True))
+        mergeable = 0
+        for adapter, values in zip(
+            self._adapters(), split_lines(densities, self.mesh.counts()), strict=True
+        ):
+            changes = cell_changes(values)
+            if adapter.too_coarse(changes):
+                return True
+            mergeable += adapter.mergeable_count(values, changes)
         depth_cells = sum(depth.cells for depth in self.mesh.depths)
         if mergeable > COARSEN_TRIGGER * depth_cells:
             return True
@@ -186,7 +186,10 @@ class AdaptiveColumns:
             self.mesh = mesh
 
         adapters = self._adapters()
-        steps = tuple(a.adapt(v) for a, v in zip(adapters, self._lines(densities), strict=True))
+        steps = tuple(
+            a.adapt(v)
+            for a, v in zip(adapters, split_lines(densities, self.mesh.counts()), strict=True)
+        )
         if any(steps):
             depths = tuple(a.mesh for a in adapters)
             record(LineSteps(steps, self.mesh.counts()), ColumnMesh(self.mesh.lateral, depths))

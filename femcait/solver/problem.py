@@ -157,6 +157,7 @@ class TransportProblem:
         self._u_dofs = self._u_dofs[self._u_dofs < owned]
         self._owned_field_dofs = [dofs[dofs < owned] for dofs in self._field_dofs]
         self._neighbours = self._node_graph()
+        self._nonlinear: NonlinearProblem | None = None
         self.set_boundaries(boundaries_factory, same_conditions=template is not None)
         space = self.node_space
         volumes = self._forms.form(
@@ -260,9 +261,8 @@ class TransportProblem:
         reference cycle through PETSc that Python's garbage collector cannot see: without
         this every change of mesh or stage kept the old solver, its matrices and their
         factorisation (~100 MB per change of mesh at 25000 triangles)."""
-        nonlinear = getattr(self, "_nonlinear", None)
-        if nonlinear is not None:
-            nonlinear.solver.destroy()
+        if self._nonlinear is not None:
+            self._nonlinear.solver.destroy()
             self._nonlinear = None
 
     def _bound_newton_step(self, x, y) -> None:
