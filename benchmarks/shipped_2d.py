@@ -3,8 +3,9 @@
 Each study in ``studies/`` with a 2D geometry runs once with ``femcait run`` on the given
 number of ranks (``mpiexec -n N`` for N > 1), into a temporary folder, with the form cache
 warm from an earlier run or not (the first run of a study compiles its forms: run the
-script twice for warm figures). Prints wall time, solve time, unknowns, cells, steps,
-rejected steps, Newton iterations and the front depth of each.
+script twice for warm figures). Prints wall time, solve time, unknowns, cells (at the end
+and the most, with the mesh adaptations), steps, rejected steps, Newton iterations and the
+front depth of each.
 
     .venv/bin/python benchmarks/shipped_2d.py [--ranks 2] [--studies NAME ...]
 """
@@ -55,7 +56,8 @@ def main() -> None:
             wall, s = run(ROOT / "studies" / f"{name}.yaml", Path(tmp) / name, args.ranks)
             print(
                 f"{name}: wall {wall:.0f} s (solve {s['solve_wall_s']:.0f} s), "
-                f"{s['dofs']} unknowns, {s['cells']} cells, {s['steps']} steps "
+                f"{s['dofs']} unknowns, {s['cells']} cells (most {s['max_cells']}, "
+                f"{s['mesh_adaptations']} adaptations), {s['steps']} steps "
                 f"({s['rejected_steps']} rejected), {s['newton_iterations']} Newton "
                 f"iterations, front {s['front_depth_m'] * 1e9:.2f} nm",
                 flush=True,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from femcait.adaptivity.dyadic import DyadicMesh, transfer
+from femcait.adaptivity.dyadic import CoarsenStep, DyadicMesh, RefineStep, transfer
 
 REFINE_TARGET = 0.5
 """An adapted cell changes by at most this fraction of the tolerance."""
@@ -72,9 +72,15 @@ class IntervalAdapter:
     def adapt(self, fractions: np.ndarray) -> list:
         """Adapt the mesh to the densities; return the steps that carry nodal values over
         (`femcait.adaptivity.dyadic.transfer`), empty if nothing changed."""
+        return [step for _, step in self.stages(fractions)]
+
+    def stages(self, fractions: np.ndarray) -> list[tuple[DyadicMesh, RefineStep | CoarsenStep]]:
+        """Adapt the mesh to the densities; return every mesh made on the way with the step
+        that carries nodal values onto it (the refinements, then one merge), empty if nothing
+        changed."""
         mesh = self.mesh
         target = self._target_sizes(mesh, cell_changes(fractions))
-        steps: list = []
+        stages: list = []
         while True:
             too_big = (mesh.sizes() > target * (1 + 1e-9)) | unbalanced(mesh)
             too_big &= self._can_halve(mesh)
@@ -83,14 +89,14 @@ class IntervalAdapter:
             copies = np.where(too_big, 2, 1)
             target = np.repeat(target, copies)
             mesh, step = mesh.refined(too_big)
-            steps.append(step)
-        fractions = transfer(steps, fractions, conservative=True)
+            stages.append((mesh, step))
+        fractions = transfer([step for _, step in stages], fractions, conservative=True)
         pairs = self._mergeable(fractions, cell_changes(fractions), mesh, target)
         if len(pairs):
             mesh, step = mesh.coarsened(pairs)
-            steps.append(step)
+            stages.append((mesh, step))
         self.mesh = mesh
-        return steps
+        return stages
 
     def _target_sizes(self, mesh: DyadicMesh, changes: np.ndarray) -> np.ndarray:
         """The size every cell should have at most (inf where it may stay as it is)."""

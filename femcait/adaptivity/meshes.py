@@ -25,7 +25,7 @@ from mpi4py import MPI
 
 from femcait.adaptivity.column_transfer import LineSteps, lateral_step
 from femcait.adaptivity.columns import ColumnMesh, balance_steps, split_lines
-from femcait.adaptivity.dyadic import CoarsenStep, DyadicMesh, nearest, transfer
+from femcait.adaptivity.dyadic import DyadicMesh, nearest, transfer
 from femcait.adaptivity.marking import COARSEN_TRIGGER, IntervalAdapter, cell_changes
 from femcait.geometry.domain import Domain
 from femcait.geometry.interval import interval_domain
@@ -193,14 +193,7 @@ class AdaptiveColumns:
         if any(steps):
             depths = tuple(a.mesh for a in adapters)
             record(LineSteps(steps, self.mesh.counts()), ColumnMesh(self.mesh.lateral, depths))
-        lateral = self.mesh.lateral
-        for step in self.lateral.adapt(self._across(densities)):
-            if isinstance(step, CoarsenStep):
-                lateral, _ = lateral.coarsened(step.removed - 1)
-            else:
-                marked = np.zeros(lateral.cells, dtype=bool)
-                marked[step.cells] = True
-                lateral, _ = lateral.refined(marked)
+        for lateral, step in self.lateral.stages(self._across(densities)):
             mesh, change = lateral_step(self.mesh, lateral, step)
             record(change, mesh)
         mesh, steps = balance_steps(self.mesh)
